@@ -1,0 +1,35 @@
+/**
+ * The default runtime: one per kernel (or per script), used by API functions that have no pid to tell them
+ * which runtime they belong to (`spawn`, `defmodule`, starting a supervisor).
+ */
+
+import { Runtime, type RuntimeOptions } from "./runtime.js";
+
+let current: Runtime | null = null;
+
+/** The default runtime, created on first use with the virtual clock. */
+export function getRuntime(): Runtime {
+  return (current ??= new Runtime({ clock: "virtual" }));
+}
+
+export function setRuntime(rt: Runtime): Runtime {
+  current = rt;
+  return rt;
+}
+
+/**
+ * Replaces the default runtime with a fresh one (a lesson's "start over"): all processes of the old one are
+ * stopped. Options default to those of the old runtime (clock kind, autoDrive, guard).
+ */
+export function resetRuntime(opts?: RuntimeOptions): Runtime {
+  const old = current;
+  const next = new Runtime({
+    clock: opts?.clock ?? old?.clock.kind ?? "virtual",
+    autoDrive: opts?.autoDrive ?? old?.autoDrive ?? false,
+    guard: opts?.guard ?? old?.guard ?? undefined,
+    eventCapacity: opts?.eventCapacity,
+  });
+  old?.reset();
+  current = next;
+  return next;
+}

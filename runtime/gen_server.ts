@@ -1,0 +1,573 @@
+/**
+ * GenServer (`gen_server.erl`, Elixir `GenServer`), rules R16–R28 of otp-semantics.md.
+ *
+ * Contract — callbacks (plain functions, or generator functions when they must block, e.g. to call another
+ * server or sleep). Results are OTP tuples written as arrays:
+ *   init(arg)                        → ["ok", S] | ["ok", S, Timeout | "hibernate" | ["continue", C]]
+ *                                      | "ignore" | ["stop", Reason]
+ *   handleCall(req, from, S)         → ["reply", R, S] | ["reply", R, S, extra] | ["noreply", S] | ["noreply", S, extra]
+ *                                      | ["stop", Reason, Reply, S] | ["stop", Reason, S]
+ *   handleCast(msg, S), handleInfo(msg, S), handleContinue(c, S)
+ *                                    → ["noreply", S] | ["noreply", S, extra] | ["stop", Reason, S]
+ *   terminate(reason, S)             → ignored (optional)
+ *   codeChange(oldVsn, S, extra)     → ["ok", S2] | anything else = error (optional)
+ * Missing handleCast / handleInfo keep the state (Elixir's defaults); a missing handleCall stops the server with
+ * `{bad_call, Req}` like Elixir's default.
+ *
+ * Defaults: call timeout 5000 ms (R17), like both `gen_server:call/2` and `GenServer.call/2`.
+ */
+
+import { Pid, Ref, TIMEOUT, type Behaviour, type Blocking } from "./process.js";
+import type { Runtime } from "./runtime.js";
+import { getRuntime } from "./default.js";
+import { Op } from "./op.js";
+import { Module, ModuleVersion, codeTable, type CodeUser } from "./code.js";
+import { ExitSignal, list, reasonFromThrow, type Term } from "./terms.js";
+import type { Timer } from "./clock.js";
+
+export type From = [Pid, Ref];
+type Res<T> = T | Blocking<T>;
+
+export interface GenServerCallbacks<S = any> {
+  init(arg: any): Res<Term>;
+  handleCall?(request: any, from: From, state: S): Res<Term>;
+  handleCast?(msg: any, state: S): Res<Term>;
+  handleInfo?(msg: any, state: S): Res<Term>;
+  handleContinue?(cont: any, state: S): Res<Term>;
+  terminate?(reason: Term, state: S): Res<unknown>;
+  codeChange?(oldVsn: Term, state: S, extra: Term): Res<Term>;
+}
+
+export type StartResult = ["ok", Pid] | "ignore" | ["error", Term];
+
+export interface StartOptions {
+  /** Register the process under this name (`{local, Name}`). */
+  name?: string;
+  /** How long the caller waits for init, in ms (default infinity, as `gen_server:start_link`). */
+  timeout?: number;
+}
+
+/** What a GenServer process keeps (one small record per process). */
+export interface GenServerData extends CodeUser {
+  mod: Module<GenServerCallbacks>;
+  state: any;
+  parent: Pid;
+  /** Module version whose code the state belongs to (moves on through `code_change`). */
+  version: number;
+  timer: Timer | null;
+  suspended: boolean;
+  deferred: Term[] | null;
+  /** Set by supervisors for introspection. */
+  kind?: string;
+}
+
+const GS_TIMEOUT = Symbol("gen_server timeout");
+/** Tags of calls still waiting for a reply: a reply to any other tag is dropped (process aliases, R19). */
+const activeCalls = new WeakSet<Ref>();
+let anonymous = 0;
+
+function isGen(x: unknown): x is Blocking<unknown> {
+  return typeof x === "object" && x !== null && typeof (x as Generator).next === "function" && typeof (x as Generator).throw === "function";
+}
+
+/** Runs a callback that may be a plain function or a generator function. */
+function* run<T>(r: Res<T>): Blocking<T> {
+  return isGen(r) ? ((yield* r) as T) : (r as T);
+}
+
+/** A module for `callbacks`: registered modules pass through, plain objects become anonymous modules. */
+export function toModule(rt: Runtime, callbacks: Module<GenServerCallbacks> | GenServerCallbacks): Module<GenServerCallbacks> {
+  if (callbacks instanceof Module) return callbacks;
+  const name = `anonymous#${++anonymous}`;
+  const m = new Module<GenServerCallbacks>(rt, name, callbacks);
+  return m;
+}
+
+// ------------------------------------------------------------------ the behaviour (server side)
+
+export const genServerBehaviour: Behaviour = {
+  name: "gen_server",
+  handle(p: Pid, msg: Term) {
+    const d = p.data as GenServerData;
+    if (d.timer) {
+      d.timer.cancelled = true;
+      d.timer = null;
+    }
+    if (Array.isArray(msg) && msg[0] === "$system") return handleSystem(p, d, msg);
+    if (d.suspended) {
+      (d.deferred ??= []).push(msg);
+      return;
+    }
+    return dispatch(p, d, msg);
+  },
+  onExit(p: Pid) {
+    const d = p.data as GenServerData;
+    if (d?.timer) d.timer.cancelled = true;
+  },
+  state(p: Pid) {
+    return (p.data as GenServerData).state;
+  },
+};
+
+function* dispatch(p: Pid, d: GenServerData, msg: Term): Blocking<void> {
+  const rt = p.rt;
+  // R23: the parent's exit signal, trapped, stops the server through terminate — even with reason normal.
+  if (Array.isArray(msg) && msg[0] === "EXIT" && msg[1] === d.parent && p.trapExit) {
+    return yield* terminateAndExit(p, d, msg[2]);
+  }
+  const v = d.mod.current;
+  const cbs = v.callbacks;
+  let result: Term;
+  let from: From | null = null;
+  d.runningCode = v;
+  try {
+    if (Array.isArray(msg) && msg[0] === "$gen_call") {
+      from = msg[1] as From;
+      const req = msg[2];
+      if (!cbs.handleCall) result = ["stop", ["bad_call", req], d.state];
+      else result = yield* run(cbs.handleCall.call(cbs, req, from, d.state));
+    } else if (Array.isArray(msg) && msg[0] === "$gen_cast") {
+      result = cbs.handleCast ? yield* run(cbs.handleCast.call(cbs, msg[1], d.state)) : ["noreply", d.state];
+    } else {
+      const info = msg === GS_TIMEOUT ? "timeout" : msg;
+      result = cbs.handleInfo ? yield* run(cbs.handleInfo.call(cbs, info, d.state)) : ["noreply", d.state];
+    }
+  } catch (err) {
+    d.runningCode = null;
+    return yield* terminateAndExit(p, d, reasonFromThrow(err)); // R25: a callback exception
+  }
+  d.runningCode = null;
+  yield* handleResult(rt, p, d, result, from);
+}
+
+function* handleResult(rt: Runtime, p: Pid, d: GenServerData, result: Term, from: From | null): Blocking<void> {
+  for (;;) {
+    if (Array.isArray(result)) {
+      const tag = result[0];
+      if (from && tag === "reply" && (result.length === 3 || result.length === 4)) {
+        reply(from, result[1]);
+        d.state = result[2];
+        const next = yield* afterExtra(rt, p, d, result[3]);
+        if (next === undefined) return;
+        result = next;
+        from = null;
+        continue;
+      }
+      if (tag === "noreply" && (result.length === 2 || result.length === 3)) {
+        d.state = result[1];
+        const next = yield* afterExtra(rt, p, d, result[2]);
+        if (next === undefined) return;
+        result = next;
+        from = null;
+        continue;
+      }
+      if (tag === "stop" && from && result.length === 4) {
+        // R21: terminate runs first, the reply is sent just before the process exits.
+        d.state = result[3];
+        const reason = result[1];
+        const replyTo = from;
+        const replyValue = result[2];
+        return yield* terminateAndExit(p, d, reason, () => reply(replyTo, replyValue));
+      }
+      if (tag === "stop" && result.length === 3) {
+        d.state = result[2];
+        return yield* terminateAndExit(p, d, result[1]);
+      }
+    }
+    return yield* terminateAndExit(p, d, ["bad_return_value", result]); // R20
+  }
+}
+
+/** Applies the optional 4th element (timeout, hibernate, continue); returns the next result for continue. */
+function* afterExtra(rt: Runtime, p: Pid, d: GenServerData, extra: Term): Blocking<Term | undefined> {
+  if (extra === undefined || extra === "hibernate" || extra === "infinity") return undefined;
+  if (typeof extra === "number") {
+    armTimeout(rt, p, d, extra);
+    return undefined;
+  }
+  if (Array.isArray(extra) && extra[0] === "continue") {
+    const v = d.mod.current;
+    const cbs = v.callbacks;
+    if (!cbs.handleContinue) return ["stop", ["bad_return_value", ["continue", extra[1]]], d.state];
+    d.runningCode = v;
+    try {
+      return yield* run(cbs.handleContinue.call(cbs, extra[1], d.state));
+    } catch (err) {
+      d.runningCode = null;
+      yield* terminateAndExit(p, d, reasonFromThrow(err));
+      return undefined;
+    } finally {
+      d.runningCode = null;
+    }
+  }
+  return ["bad_return_value", extra];
+}
+
+/** R22: wait at most `ms` for any message, then `handleInfo("timeout")`; any message cancels it. */
+function armTimeout(rt: Runtime, p: Pid, d: GenServerData, ms: number): void {
+  const t = rt.after(ms, () => {
+    if (d.timer !== t || p.dead) return;
+    d.timer = null;
+    if (!p.mailbox || p.mailbox.length === 0) rt.deliver(p, GS_TIMEOUT);
+  });
+  d.timer = t;
+}
+
+/** Calls terminate/2 (R25), then exits with `reason` (or with terminate's own exception). */
+function* terminateAndExit(p: Pid, d: GenServerData, reason: Term, beforeExit?: () => void): Blocking<never> {
+  const v = d.mod.current;
+  const cbs = v.callbacks;
+  let exitReason = reason;
+  if (cbs.terminate) {
+    d.runningCode = v;
+    try {
+      yield* run(cbs.terminate.call(cbs, reason, d.state));
+    } catch (err) {
+      exitReason = reasonFromThrow(err);
+    }
+    d.runningCode = null;
+  }
+  beforeExit?.();
+  throw new ExitSignal(exitReason);
+}
+
+/** `gen_server:reply/2`: dropped if the caller stopped waiting (timed out or died), R19. */
+export function reply(from: From, value: Term): "ok" {
+  const [caller, tag] = from;
+  if (activeCalls.has(tag) && caller.alive) caller.rt.deliver(caller, [tag, value]);
+  return "ok";
+}
+
+// ------------------------------------------------------------------ sys messages (sys.erl)
+
+function* handleSystem(p: Pid, d: GenServerData, msg: Term[]): Blocking<void> {
+  const from = msg[1] as From;
+  const req = msg[2];
+  const op = Array.isArray(req) ? req[0] : req;
+  switch (op) {
+    case "get_state":
+      reply(from, d.state);
+      return;
+    case "replace_state": {
+      try {
+        d.state = (req as [string, (s: Term) => Term])[1](d.state);
+        reply(from, d.state);
+      } catch (err) {
+        reply(from, ["error", reasonFromThrow(err)]);
+      }
+      return;
+    }
+    case "suspend":
+      d.suspended = true;
+      reply(from, "ok");
+      return;
+    case "resume": {
+      d.suspended = false;
+      const deferred = d.deferred;
+      d.deferred = null;
+      reply(from, "ok");
+      if (deferred && deferred.length > 0) {
+        // Messages that arrived while suspended are handled first, in arrival order.
+        const rest = p.mailbox ? p.mailbox.toArray() : [];
+        p.mailbox?.clear();
+        for (const m of [...deferred, ...rest]) p.rt.deliver(p, m);
+      }
+      return;
+    }
+    case "change_code": {
+      // R28: only while suspended; otherwise the request is unknown to a running server.
+      if (!d.suspended) {
+        reply(from, ["error", ["unknown_system_msg", req]]);
+        return;
+      }
+      const [, , oldVsn, extra] = req as [string, unknown, Term, Term];
+      const v = d.mod.current;
+      const cbs = v.callbacks;
+      let res: Term;
+      d.runningCode = v;
+      try {
+        res = cbs.codeChange ? yield* run(cbs.codeChange.call(cbs, oldVsn, d.state, extra)) : ["ok", d.state];
+      } catch (err) {
+        res = reasonFromThrow(err);
+      }
+      d.runningCode = null;
+      const fromVersion = d.version;
+      const ok = Array.isArray(res) && res[0] === "ok" && res.length === 2;
+      if (ok) {
+        d.state = (res as Term[])[1];
+        d.version = v.version;
+        reply(from, "ok");
+      } else {
+        reply(from, ["error", res]);
+      }
+      p.rt.emit({ type: "code_change", t: p.rt.now(), pid: p.label, module: d.mod.name, from: fromVersion, to: v.version, ok });
+      return;
+    }
+    case "terminate": {
+      const reason = (req as [string, Term])[1];
+      return yield* terminateAndExit(p, d, reason, () => reply(from, "ok"));
+    }
+    case "get_status":
+      reply(from, { pid: p, module: d.mod.name, version: d.version, state: d.state, suspended: d.suspended });
+      return;
+    default:
+      reply(from, ["error", ["unknown_system_msg", req]]);
+  }
+}
+
+// ------------------------------------------------------------------ client side
+
+/** The caller-side half of proc_lib's synchronous start (R15, R16). */
+export function* startProcess(
+  rt: Runtime,
+  opts: { link: boolean; name?: string; timeout?: number; behaviourName: string; module?: string; version?: number },
+  init: (self: Pid, parent: Pid, ack: (result: Term) => void) => Blocking<void>,
+): Blocking<StartResult> {
+  const caller = rt.self();
+  const parent = caller.driver ? rt.shell : caller;
+  if (opts.name) {
+    const existing = rt.whereis(opts.name);
+    if (existing) return ["error", ["already_started", existing]];
+  }
+  const tag = new Ref();
+  let child: Pid | null = null;
+  const ack = (result: Term) => rt.deliver(caller, ["$ack", tag, result]);
+  child = rt.spawnProcess({
+    link: opts.link ? parent : null,
+    parent,
+    behaviourName: opts.behaviourName,
+    module: opts.module,
+    version: opts.version,
+    body: (function* (): Blocking<void> {
+      yield* init(child!, parent, ack);
+    })(),
+  });
+  if (opts.name) {
+    try {
+      rt.register(opts.name, child);
+    } catch {
+      /* lost a race with another start: init will run unregistered */
+    }
+  }
+  const self = caller;
+  const started = child;
+  const m = yield {
+    match: (msg: Term) =>
+      Array.isArray(msg) && ((msg[0] === "$ack" && msg[1] === tag) || (msg[0] === "EXIT" && msg[1] === started && self.trapExit)),
+    timeout: opts.timeout ?? Infinity,
+  };
+  if (m === TIMEOUT) {
+    rt.unlink(caller, started);
+    rt.signal(started, null, "kill", "exit");
+    return ["error", "timeout"];
+  }
+  const msg = m as Term[];
+  if (msg[0] === "EXIT") return ["error", msg[2]];
+  return msg[2] as StartResult;
+}
+
+function* genInit(
+  rt: Runtime,
+  mod: Module<GenServerCallbacks>,
+  arg: Term,
+  self: Pid,
+  parent: Pid,
+  ack: (r: Term) => void,
+  kind?: string,
+): Blocking<void> {
+  const v: ModuleVersion<GenServerCallbacks> = mod.current;
+  const d: GenServerData = { mod, state: undefined, parent, version: v.version, timer: null, suspended: false, deferred: null, runningCode: v };
+  if (kind) d.kind = kind;
+  self.data = d;
+  let result: Term;
+  try {
+    result = yield* run(v.callbacks.init.call(v.callbacks, arg));
+  } catch (err) {
+    const reason = reasonFromThrow(err);
+    ack(["error", reason]);
+    throw new ExitSignal(reason);
+  }
+  d.runningCode = null;
+  if (Array.isArray(result) && result[0] === "ok" && (result.length === 2 || result.length === 3)) {
+    d.state = result[1];
+    self.behaviour = genServerBehaviour;
+    ack(["ok", self]);
+    const next = yield* afterExtra(rt, self, d, result[2]);
+    if (next !== undefined) yield* handleResult(rt, self, d, next, null);
+    return;
+  }
+  if (result === "ignore") {
+    ack("ignore");
+    throw new ExitSignal("normal");
+  }
+  if (Array.isArray(result) && result[0] === "stop" && result.length === 2) {
+    ack(["error", result[1]]);
+    throw new ExitSignal(result[1]);
+  }
+  const bad = ["bad_return_value", result];
+  ack(["error", bad]);
+  throw new ExitSignal(bad);
+}
+
+function callTerm(server: Term, request: Term, timeout: number): Term {
+  return ["Elixir.GenServer", "call", list(server, request, timeout === Infinity ? "infinity" : timeout)];
+}
+
+/** The blocking half of a call, shared by `GenServer.call` and sys requests. */
+export function* doCall(rt: Runtime, server: Pid | string, tagName: string, request: Term, timeout: number, failure: (reason: Term) => Term): Blocking<Term> {
+  const self = rt.self();
+  const target = rt.resolve(server);
+  if (!target || target.dead) throw new ExitSignal(failure("noproc")); // R18
+  if (target === self) throw new ExitSignal(failure("calling_self"));
+  const ref = rt.monitor(self, target);
+  activeCalls.add(ref);
+  rt.send(target, [tagName, [self, ref], request]);
+  const m = yield {
+    match: (msg: Term) => Array.isArray(msg) && (msg[0] === ref || (msg[0] === "DOWN" && msg[1] === ref)),
+    timeout,
+  };
+  activeCalls.delete(ref);
+  if (m === TIMEOUT) {
+    rt.demonitor(self, ref, true);
+    throw new ExitSignal(failure("timeout"));
+  }
+  const msg = m as Term[];
+  if (msg[0] === "DOWN") throw new ExitSignal(failure(msg[4]));
+  rt.demonitor(self, ref, true);
+  return msg[1];
+}
+
+function rtFor(target: Pid | string | Module | GenServerCallbacks | undefined): Runtime {
+  if (target instanceof Pid) return target.rt;
+  if (target instanceof Module) return target.rt;
+  return getRuntime();
+}
+
+/** The GenServer API, named as in Elixir. */
+export const GenServer = {
+  /**
+   * Starts a server linked to the caller (outside a process: to the runtime's shell). Resolves to
+   * `["ok", pid]`, `"ignore"` or `["error", reason]`.
+   * @example const [, counter] = await GenServer.startLink(Counter, 0)
+   */
+  startLink(mod: Module<GenServerCallbacks> | GenServerCallbacks, arg?: Term, opts: StartOptions = {}): Op<StartResult> {
+    return start(mod, arg, opts, true);
+  },
+
+  /** Like `startLink` without the link. */
+  start(mod: Module<GenServerCallbacks> | GenServerCallbacks, arg?: Term, opts: StartOptions = {}): Op<StartResult> {
+    return start(mod, arg, opts, false);
+  },
+
+  /**
+   * Synchronous request; the caller exits with `{Reason, {GenServer, :call, [server, req, timeout]}}` on
+   * timeout, `noproc`, or the server's death (R18).
+   */
+  call(server: Pid | string, request: Term, timeout = 5000): Op<any> {
+    const rt = rtFor(server);
+    return new Op(rt, () => doCall(rt, server, "$gen_call", request, timeout, (r) => [r, callTerm(server, request, timeout)]), "GenServer.call");
+  },
+
+  /** Asynchronous request; always "ok", even for a dead or unknown server (R27). */
+  cast(server: Pid | string, msg: Term): "ok" {
+    const rt = rtFor(server);
+    const p = rt.resolve(server);
+    if (p && p.alive) rt.send(p, ["$gen_cast", msg]);
+    return "ok";
+  },
+
+  reply,
+
+  /** `GenServer.stop/3`: terminate/2 runs even if the server does not trap exits; resolves to "ok" (R26). */
+  stop(server: Pid | string, reason: Term = "normal", timeout = Infinity): Op<"ok"> {
+    const rt = rtFor(server);
+    return new Op(rt, () => sysStop(rt, server, reason, timeout), "GenServer.stop");
+  },
+
+  whereis(name: string): Pid | undefined {
+    return getRuntime().whereis(name);
+  },
+};
+
+function start(mod: Module<GenServerCallbacks> | GenServerCallbacks, arg: Term, opts: StartOptions, link: boolean): Op<StartResult> {
+  const rt = rtFor(mod);
+  if (!(mod instanceof Module) && (typeof mod !== "object" || mod === null || typeof (mod as GenServerCallbacks).init !== "function")) {
+    throw new TypeError("GenServer.start expects a module from defmodule(name, callbacks) or an object with an init(arg) callback.");
+  }
+  const m = toModule(rt, mod);
+  return new Op(
+    rt,
+    () =>
+      startProcess(rt, { link, name: opts.name, timeout: opts.timeout, behaviourName: "gen_server", module: m.name, version: m.current.version }, (self, parent, ack) =>
+        genInit(rt, m, arg, self, parent, ack),
+      ),
+    link ? "GenServer.startLink" : "GenServer.start",
+  );
+}
+
+/** Starts a GenServer-based behaviour (supervisor, agent, ...) from inside the runtime's own modules. */
+export function startBehaviour(
+  rt: Runtime,
+  m: Module<GenServerCallbacks>,
+  arg: Term,
+  opts: StartOptions & { link: boolean; behaviourName: string; kind?: string },
+): Blocking<StartResult> {
+  return startProcess(rt, { link: opts.link, name: opts.name, timeout: opts.timeout, behaviourName: opts.behaviourName, module: m.name, version: m.current.version }, (self, parent, ack) =>
+    genInit(rt, m, arg, self, parent, ack, opts.kind ?? opts.behaviourName),
+  );
+}
+
+function* sysStop(rt: Runtime, server: Pid | string, reason: Term, timeout: number): Blocking<"ok"> {
+  const self = rt.self();
+  const target = rt.resolve(server);
+  if (!target || target.dead) throw new ExitSignal("noproc");
+  const ref = rt.monitor(self, target);
+  rt.send(target, ["$system", [self, new Ref()], ["terminate", reason]]);
+  const m = yield { match: (msg: Term) => Array.isArray(msg) && msg[0] === "DOWN" && msg[1] === ref, timeout };
+  if (m === TIMEOUT) {
+    rt.demonitor(self, ref, true);
+    throw new ExitSignal("timeout");
+  }
+  const r = (m as Term[])[4];
+  if (r !== reason && !(reason === "normal" && r === "normal")) {
+    // proc_lib:stop exits with the actual reason when it differs (e.g. terminate raised).
+    if (r === "noproc") throw new ExitSignal("noproc");
+  }
+  return "ok";
+}
+
+/** sys module: introspection and code change of GenServer-based processes. */
+export const sys = {
+  /** `:sys.get_state/1`. */
+  getState(server: Pid | string, timeout = 5000): Op<any> {
+    const rt = rtFor(server);
+    return new Op(rt, () => doCall(rt, server, "$system", "get_state", timeout, (r) => [r, ["sys", "get_state", list<Term>(server, timeout)]]), "sys.getState");
+  },
+  replaceState(server: Pid | string, fn: (s: any) => any, timeout = 5000): Op<any> {
+    const rt = rtFor(server);
+    return new Op(rt, () => doCall(rt, server, "$system", ["replace_state", fn], timeout, (r) => [r, ["sys", "replace_state", list<Term>(server, timeout)]]), "sys.replaceState");
+  },
+  suspend(server: Pid | string, timeout = 5000): Op<"ok"> {
+    const rt = rtFor(server);
+    return new Op(rt, () => doCall(rt, server, "$system", "suspend", timeout, (r) => [r, ["sys", "suspend", list(server)]]) as Blocking<"ok">, "sys.suspend");
+  },
+  resume(server: Pid | string, timeout = 5000): Op<"ok"> {
+    const rt = rtFor(server);
+    return new Op(rt, () => doCall(rt, server, "$system", "resume", timeout, (r) => [r, ["sys", "resume", list(server)]]) as Blocking<"ok">, "sys.resume");
+  },
+  /** `:sys.change_code/4`: the server must be suspended (R28). */
+  changeCode(server: Pid | string, mod: Module | string, oldVsn: Term, extra: Term = [], timeout = 5000): Op<Term> {
+    const rt = rtFor(server);
+    const name = typeof mod === "string" ? mod : mod.name;
+    return new Op(rt, () => doCall(rt, server, "$system", ["change_code", name, oldVsn, extra], timeout, (r) => [r, ["sys", "change_code", list(server)]]), "sys.changeCode");
+  },
+  terminate(server: Pid | string, reason: Term, timeout = Infinity): Op<"ok"> {
+    const rt = rtFor(server);
+    return new Op(rt, () => sysStop(rt, server, reason, timeout), "sys.terminate");
+  },
+};
+
+/** Looks up a registered module of the default runtime (for `sys.changeCode` by name). */
+export function moduleNamed(name: string, rt: Runtime = getRuntime()): Module | undefined {
+  return codeTable(rt).get(name);
+}

@@ -1,0 +1,137 @@
+/**
+ * A process: the unit of isolation, failure and scheduling, like an Erlang process.
+ *
+ * A `Pid` *is* the process record (one object per process keeps an idle process small: see the memory goal in
+ * the benchmarks). It runs in one of two modes:
+ * - handler mode: a behaviour (GenServer, Supervisor, ...) handles one message at a time through
+ *   `behaviour.handle`, with no generator or promise per idle process;
+ * - blocking mode: a generator (`cont`) that yields `Receive` requests, used by plain processes and whenever a
+ *   callback needs to wait (a call to another server, a shutdown that waits for a `DOWN`, a sleep).
+ */
+
+import type { Runtime } from "./runtime.js";
+import { Mailbox } from "./mailbox.js";
+import type { Term } from "./terms.js";
+import type { Timer } from "./clock.js";
+
+/** What a blocked process waits for: the first message matching `match` (any message when null), or `timeout` ms. */
+export interface Receive {
+  readonly match: ((msg: Term) => boolean) | null;
+  /** Milliseconds; `Infinity` waits forever, 0 polls. */
+  readonly timeout: number;
+}
+
+/** Resume value of a `Receive` whose timeout fired. */
+export const TIMEOUT: unique symbol = Symbol("timeout");
+export type Timeout = typeof TIMEOUT;
+
+/** A blocking computation: yields `Receive` requests, returns `T`. */
+export type Blocking<T> = Generator<Receive, T, any>;
+
+/** The per-message logic shared by all processes of one behaviour (no closure per process). */
+export interface Behaviour {
+  readonly name: string;
+  /** Handle one message; return a generator when the handling must block. */
+  handle(p: Pid, msg: Term): Blocking<void> | void;
+  /** Clean-up when the process dies for any reason (cancel timers). Must not throw. */
+  onExit?(p: Pid, reason: Term): void;
+  /** The behaviour's view of the process for introspection (`sys:get_state`). */
+  state?(p: Pid): Term;
+}
+
+/** A monitor reference, like Erlang's `make_ref()`. */
+export class Ref {
+  private static next = 1;
+  readonly id = Ref.next++;
+  toString(): string {
+    return `#Reference<${this.id}>`;
+  }
+}
+
+const F_TRAP = 1;
+const F_QUEUED = 2;
+const F_DEAD = 4;
+const F_TIMED_OUT = 8;
+const F_DRIVER = 16;
+
+export class Pid {
+  /** Process-local data of the behaviour (the GenServer record, the supervisor state, ...). */
+  data: any = null;
+  behaviour: Behaviour | null = null;
+  mailbox: Mailbox | null = null;
+  links: Set<Pid> | null = null;
+  /** Monitors this process holds: ref → watched process. */
+  monitors: Map<Ref, Pid> | null = null;
+  /** Monitors on this process: ref → watcher. */
+  monitoredBy: Map<Ref, Pid> | null = null;
+  cont: Blocking<unknown> | null = null;
+  recv: Receive | null = null;
+  recvTimer: Timer | null = null;
+  /** Exit reason of a signal that arrived while this process was running; applied when it yields. */
+  pendingExit: Term = undefined;
+  exitReason: Term = undefined;
+  name: string | null = null;
+  reductions = 0;
+  private flags = 0;
+
+  constructor(
+    readonly rt: Runtime,
+    readonly id: number,
+  ) {}
+
+  get trapExit(): boolean {
+    return (this.flags & F_TRAP) !== 0;
+  }
+  set trapExit(v: boolean) {
+    this.flags = v ? this.flags | F_TRAP : this.flags & ~F_TRAP;
+  }
+  get queued(): boolean {
+    return (this.flags & F_QUEUED) !== 0;
+  }
+  set queued(v: boolean) {
+    this.flags = v ? this.flags | F_QUEUED : this.flags & ~F_QUEUED;
+  }
+  get dead(): boolean {
+    return (this.flags & F_DEAD) !== 0;
+  }
+  set dead(v: boolean) {
+    this.flags = v ? this.flags | F_DEAD : this.flags & ~F_DEAD;
+  }
+  get timedOut(): boolean {
+    return (this.flags & F_TIMED_OUT) !== 0;
+  }
+  set timedOut(v: boolean) {
+    this.flags = v ? this.flags | F_TIMED_OUT : this.flags & ~F_TIMED_OUT;
+  }
+  /** A temporary process that runs an `await`ed operation for code outside any process. */
+  get driver(): boolean {
+    return (this.flags & F_DRIVER) !== 0;
+  }
+  set driver(v: boolean) {
+    this.flags = v ? this.flags | F_DRIVER : this.flags & ~F_DRIVER;
+  }
+
+  get alive(): boolean {
+    return !this.dead;
+  }
+
+  toString(): string {
+    return `#PID<0.${this.id}.0>`;
+  }
+
+  /** Short form used in events and diagrams. */
+  get label(): string {
+    return `<0.${this.id}.0>`;
+  }
+
+  toJSON(): string {
+    return this.label;
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+}
+
+// Marker for `formatTerm` (kept on the prototype: no per-process cost).
+(Pid.prototype as unknown as { __pid: boolean }).__pid = true;

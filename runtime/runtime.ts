@@ -1,0 +1,683 @@
+/**
+ * The runtime: processes, signals, the scheduler and the clock.
+ *
+ * Semantics follow ERTS (otp-semantics.md §1.A):
+ * - exit signals: `normal` is ignored by non-trapping targets (R1), trapped as `{'EXIT', From, R}` (R2, R5),
+ *   `exit(P, kill)` is untrappable and becomes `killed` (R4), a dying process sends its reason to its links (R6–R8);
+ * - monitors deliver exactly one `{'DOWN', Ref, process, Pid, Reason}` (R10, R11);
+ * - messages between one pair of processes arrive in send order (R13).
+ *
+ * Scheduling: a FIFO run queue; each turn a process handles at most `BUDGET` messages then goes to the back,
+ * so one busy process cannot starve the others. Signals that kill are applied at once (iteratively, never by
+ * deep recursion) except to the running process, which dies when it next yields, as on the BEAM where a signal
+ * is handled when the receiver is scheduled.
+ *
+ * Determinism: with the virtual clock nothing depends on wall time, and the run queue, timer heap and
+ * link/monitor sets are all insertion-ordered, so the same program gives the same event order on every run.
+ */
+
+import { Pid, Ref, TIMEOUT, type Behaviour, type Blocking, type Receive } from "./process.js";
+import { Mailbox } from "./mailbox.js";
+import { RealClock, TimerHeap, VirtualClock, type Clock, type ClockKind, type Timer } from "./clock.js";
+import { EventLog } from "./event-log.js";
+import { ExitSignal, formatTerm, reasonFromThrow, setPidFormatter, type Term } from "./terms.js";
+import type { RuntimeEvent } from "./observe.js";
+
+setPidFormatter((p) => p.toString());
+
+/** Messages a process handles per turn before yielding the scheduler to others. */
+const BUDGET = 200;
+
+export interface RuntimeOptions {
+  /** "virtual" (default): time moves only through `advance`/`sleep`; "real": wall-clock milliseconds. */
+  clock?: ClockKind;
+  /**
+   * Run processes by themselves whenever work appears (after the current synchronous code, via setImmediate).
+   * Off by default so that tests and scenarios drive the scheduler explicitly (`settle`, `advance`).
+   */
+  autoDrive?: boolean;
+  /** Wraps every scheduler run; the kernel uses it to make runaway process code interruptible. */
+  guard?: (run: () => void) => void;
+  /** Events kept in `events` (older ones are dropped). Default 100,000. */
+  eventCapacity?: number;
+}
+
+export interface SpawnOptions {
+  behaviour?: Behaviour | null;
+  data?: unknown;
+  /** A generator to run (plain process, or a behaviour's start-up). */
+  body?: Blocking<unknown> | null;
+  link?: Pid | null;
+  trapExit?: boolean;
+  name?: string;
+  parent?: Pid | null;
+  /** For the spawn event and introspection. */
+  behaviourName?: string;
+  module?: string;
+  version?: number;
+  driver?: boolean;
+}
+
+type SignalKind = "exit" | "link";
+type PendingSignal = { to: Pid; from: Pid | null; reason: Term; kind: SignalKind };
+
+/** Raised by `runSync` when nothing can ever complete the operation. */
+export class DeadlockError extends Error {
+  constructor(what: string) {
+    super(
+      `${what} can never complete: no process is runnable and no timer is pending. ` +
+        `Check that the server you wait for is alive and replies (or use a timeout).`,
+    );
+    this.name = "DeadlockError";
+  }
+}
+
+export class Runtime {
+  readonly clock: Clock;
+  readonly events: EventLog;
+  /** Live processes by id. */
+  readonly procs = new Map<number, Pid>();
+  readonly names = new Map<string, Pid>();
+  /** Pid of the runtime's "shell": parent of what code outside processes starts (like the Erlang shell). */
+  readonly shell: Pid;
+  current: Pid | null = null;
+  autoDrive: boolean;
+  guard: ((run: () => void) => void) | null;
+
+  private nextId = 80;
+  private runQueue: Pid[] = [];
+  private runHead = 0;
+  private timers = new TimerHeap();
+  private driving = false;
+  private driveScheduled = false;
+  private realTimer: NodeJS.Timeout | null = null;
+  private signals: PendingSignal[] = [];
+  private exitHooks: Array<(p: Pid, reason: Term) => void> = [];
+  private flushing = false;
+
+  constructor(opts: RuntimeOptions = {}) {
+    this.clock = opts.clock === "real" ? new RealClock() : new VirtualClock();
+    this.autoDrive = opts.autoDrive ?? false;
+    this.guard = opts.guard ?? null;
+    this.events = new EventLog(opts.eventCapacity);
+    this.shell = this.spawnProcess({ behaviour: shellBehaviour, trapExit: true, name: undefined, behaviourName: "shell" });
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  emit(e: RuntimeEvent): void {
+    this.events.push(e);
+  }
+
+  // ---------------------------------------------------------------- processes
+
+  spawnProcess(o: SpawnOptions): Pid {
+    const p = new Pid(this, this.nextId++);
+    p.behaviour = o.behaviour ?? null;
+    p.data = o.data ?? null;
+    if (o.trapExit) p.trapExit = true;
+    if (o.driver) p.driver = true;
+    this.procs.set(p.id, p);
+    this.emit({
+      type: "spawn",
+      t: this.now(),
+      pid: p.label,
+      ...(o.parent ? { parent: o.parent.label } : {}),
+      ...(o.behaviourName ? { behaviour: o.behaviourName } : {}),
+      ...(o.module ? { module: o.module } : {}),
+      ...(o.version !== undefined ? { version: o.version } : {}),
+    });
+    if (o.name) this.register(o.name, p);
+    if (o.link) this.link(p, o.link);
+    if (o.body) {
+      p.cont = o.body;
+      this.enqueue(p);
+    }
+    return p;
+  }
+
+  /** The running process. Throws outside a process, with the fix. */
+  self(): Pid {
+    if (!this.current) {
+      throw new Error("self() was called outside a process. Call it inside a process body or a GenServer callback.");
+    }
+    return this.current;
+  }
+
+  /** The process to attribute an outside action to: the running process, or the shell. */
+  caller(): Pid {
+    const c = this.current;
+    if (!c) return this.shell;
+    return c.driver ? this.shell : c;
+  }
+
+  register(name: string, p: Pid): void {
+    const existing = this.names.get(name);
+    if (existing && existing.alive && existing !== p) {
+      throw new ExitSignal(["badarg", ["already_registered", name, existing]]);
+    }
+    if (p.name && p.name !== name) this.names.delete(p.name);
+    p.name = name;
+    this.names.set(name, p);
+  }
+
+  unregister(name: string): void {
+    const p = this.names.get(name);
+    if (p) p.name = null;
+    this.names.delete(name);
+  }
+
+  whereis(name: string): Pid | undefined {
+    const p = this.names.get(name);
+    return p && p.alive ? p : undefined;
+  }
+
+  /** A pid, or the live process registered under a name; undefined when there is none. */
+  resolve(target: Pid | string): Pid | undefined {
+    if (typeof target === "string") return this.whereis(target);
+    return target;
+  }
+
+  /** All live processes, oldest first. */
+  processes(): Pid[] {
+    return [...this.procs.values()];
+  }
+
+  // ---------------------------------------------------------------- messages and signals
+
+  /** `send(Dest, Msg)`: to a dead pid it is a silent no-op; to an unregistered name it raises badarg (R27). */
+  send(to: Pid | string, msg: Term): void {
+    const p = this.resolve(to);
+    if (!p) {
+      throw new ExitSignal(["badarg", ["send", to, msg]]);
+    }
+    if (this.events.traceMessages) {
+      const from = this.current;
+      this.emit({ type: "send", t: this.now(), ...(from ? { from: from.label } : {}), to: p.label, msg: formatTerm(msg) });
+    }
+    this.deliver(p, msg);
+  }
+
+  /** Appends to the mailbox and wakes the process when it can use the message. */
+  deliver(p: Pid, msg: Term): void {
+    if (p.dead) return;
+    (p.mailbox ??= new Mailbox()).push(msg);
+    if (p.cont) {
+      const r = p.recv;
+      if (r && (r.match === null || r.match(msg))) this.enqueue(p);
+      else if (!r) this.enqueue(p);
+    } else if (p.behaviour) {
+      this.enqueue(p);
+    }
+  }
+
+  /** `exit(Pid, Reason)` from the running process (or from outside, e.g. a notebook cell). */
+  exit(target: Pid | string, reason: Term): void {
+    const p = this.resolve(target);
+    if (!p) {
+      throw new ExitSignal(["badarg", ["exit", target, reason]]);
+    }
+    const from = this.current && !this.current.driver ? this.current : this.current ? this.shell : null;
+    this.signal(p, from ?? this.shell, reason, "exit");
+  }
+
+  /** Queue an exit signal and apply it (and whatever it causes) before returning. */
+  signal(to: Pid, from: Pid | null, reason: Term, kind: SignalKind): void {
+    this.signals.push({ to, from, reason, kind });
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      for (let i = 0; i < this.signals.length; i++) this.applySignal(this.signals[i]);
+    } finally {
+      this.signals.length = 0;
+      this.flushing = false;
+    }
+  }
+
+  private applySignal({ to, from, reason, kind }: PendingSignal): void {
+    if (to.dead) return;
+    if (this.events.traceMessages) {
+      this.emit({ type: "signal", t: this.now(), ...(from ? { from: from.label } : {}), to: to.label, reason: formatTerm(reason) });
+    }
+    if (kind === "exit" && reason === "kill") return this.die(to, "killed"); // R4: untrappable
+    if (kind === "exit" && from === to && reason === "normal" && !to.trapExit) return this.die(to, "normal"); // R3
+    if (to.trapExit) return this.deliver(to, ["EXIT", from, reason]); // R2, R5, R7, R8
+    if (reason === "normal") return; // R1, R6
+    this.die(to, reason);
+  }
+
+  /** Terminates `p` with `reason` now, or when it next yields if it is the running process. */
+  die(p: Pid, reason: Term): void {
+    if (p.dead) return;
+    if (p === this.current) {
+      if (p.pendingExit === undefined) p.pendingExit = reason;
+      return;
+    }
+    this.terminate(p, reason);
+  }
+
+  private terminate(p: Pid, reason: Term): void {
+    if (p.dead) return;
+    p.dead = true;
+    p.exitReason = reason;
+    p.queued = false;
+    this.procs.delete(p.id);
+    if (p.name && this.names.get(p.name) === p) this.names.delete(p.name);
+    if (p.recvTimer) p.recvTimer.cancelled = true;
+    p.recvTimer = null;
+    p.recv = null;
+    p.cont = null;
+    p.mailbox = null;
+    try {
+      p.behaviour?.onExit?.(p, reason);
+    } catch {
+      // clean-up hooks must not stop the exit
+    }
+    this.emit({ type: "exit", t: this.now(), pid: p.label, reason: formatTerm(reason), ...(p.name ? { name: p.name } : {}) });
+    for (const h of this.exitHooks) h(p, reason);
+    if (p.monitors) {
+      for (const [ref, target] of p.monitors) target.monitoredBy?.delete(ref);
+      p.monitors = null;
+    }
+    const links = p.links;
+    p.links = null;
+    const watchers = p.monitoredBy;
+    p.monitoredBy = null;
+    if (links) {
+      for (const q of links) {
+        q.links?.delete(p);
+        this.signal(q, p, reason, "link");
+      }
+    }
+    if (watchers) {
+      for (const [ref, w] of watchers) {
+        w.monitors?.delete(ref);
+        this.deliver(w, ["DOWN", ref, "process", p, reason]);
+      }
+    }
+  }
+
+  /** Calls `fn` with the raw exit reason whenever a process dies (the event log has it only as text). */
+  onExit(fn: (p: Pid, reason: Term) => void): () => void {
+    this.exitHooks.push(fn);
+    return () => {
+      this.exitHooks = this.exitHooks.filter((h) => h !== fn);
+    };
+  }
+
+  /** `link/1` between two processes. Linking to a dead process sends `noproc` (R9). */
+  link(a: Pid, b: Pid): void {
+    if (a === b || a.dead) return;
+    if (b.dead) {
+      if (a.trapExit) this.deliver(a, ["EXIT", b, "noproc"]);
+      else throw new ExitSignal("noproc");
+      return;
+    }
+    (a.links ??= new Set()).add(b);
+    (b.links ??= new Set()).add(a);
+  }
+
+  unlink(a: Pid, b: Pid): void {
+    a.links?.delete(b);
+    b.links?.delete(a);
+  }
+
+  /** `monitor(process, Target)` held by `watcher`; a dead target answers `noproc` at once (R10). */
+  monitor(watcher: Pid, target: Pid): Ref {
+    const ref = new Ref();
+    if (target.dead) {
+      this.deliver(watcher, ["DOWN", ref, "process", target, "noproc"]);
+      return ref;
+    }
+    (watcher.monitors ??= new Map()).set(ref, target);
+    (target.monitoredBy ??= new Map()).set(ref, watcher);
+    return ref;
+  }
+
+  /** `demonitor(Ref, [flush])`. */
+  demonitor(watcher: Pid, ref: Ref, flush = false): void {
+    const target = watcher.monitors?.get(ref);
+    if (target) {
+      watcher.monitors!.delete(ref);
+      target.monitoredBy?.delete(ref);
+    }
+    if (flush && watcher.mailbox) {
+      const i = watcher.mailbox.find((m) => Array.isArray(m) && m[0] === "DOWN" && m[1] === ref);
+      if (i >= 0) watcher.mailbox.removeAt(i);
+    }
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  /** Calls `fire` after `ms` of runtime time. */
+  after(ms: number, fire: () => void): Timer {
+    const t = this.timers.add(this.now() + Math.max(0, ms), fire);
+    if (this.clock.kind === "real") this.armRealTimer();
+    return t;
+  }
+
+  /** Time of the next pending timer, or undefined. */
+  nextTimerAt(): number | undefined {
+    return this.timers.peek()?.at;
+  }
+
+  // ---------------------------------------------------------------- scheduler
+
+  enqueue(p: Pid): void {
+    if (p.queued || p.dead) return;
+    p.queued = true;
+    this.runQueue.push(p);
+    if (this.autoDrive && !this.driving && !this.driveScheduled) {
+      this.driveScheduled = true;
+      setImmediate(() => {
+        this.driveScheduled = false;
+        this.drive();
+      });
+    }
+  }
+
+  /** Runs processes and fires due timers until nothing is runnable; time does not move. */
+  drive(): void {
+    if (this.driving) return;
+    this.driving = true;
+    try {
+      if (this.guard) this.guard(() => this.loop());
+      else this.loop();
+    } catch (err) {
+      // Only an interrupt can get here (everything a process throws is caught below): the process that was
+      // running is stopped, like a process killed from outside, and the runtime stays usable.
+      const p = this.current;
+      this.current = null;
+      if (p && !p.dead) this.terminate(p, ["interrupted", String((err as Error)?.message ?? err)]);
+      throw err;
+    } finally {
+      this.current = null;
+      this.driving = false;
+      if (this.clock.kind === "real") this.armRealTimer();
+    }
+  }
+
+  private loop(): void {
+    for (;;) {
+      while (this.runHead < this.runQueue.length) {
+        const p = this.runQueue[this.runHead];
+        this.runQueue[this.runHead++] = undefined as unknown as Pid;
+        if (this.runHead > 1024 && this.runHead * 2 > this.runQueue.length) {
+          this.runQueue = this.runQueue.slice(this.runHead);
+          this.runHead = 0;
+        }
+        p.queued = false;
+        if (!p.dead) this.run(p);
+      }
+      if (!this.fireDue()) break;
+    }
+    this.runQueue.length = 0;
+    this.runHead = 0;
+  }
+
+  private fireDue(): boolean {
+    const now = this.now();
+    let fired = false;
+    for (let t = this.timers.peek(); t && t.at <= now; t = this.timers.peek()) {
+      this.timers.pop();
+      fired = true;
+      t.fire();
+    }
+    return fired;
+  }
+
+  private run(p: Pid): void {
+    this.current = p;
+    let budget = BUDGET;
+    try {
+      while (budget-- > 0 && !p.dead) {
+        if (p.cont) {
+          let value: Term = undefined;
+          const r = p.recv;
+          if (r) {
+            const mb = p.mailbox;
+            const i = mb && mb.length > 0 ? (r.match ? mb.find(r.match) : 0) : -1;
+            if (i >= 0) {
+              value = mb!.removeAt(i);
+            } else if (p.timedOut || r.timeout <= 0) {
+              value = TIMEOUT;
+            } else {
+              if (!p.recvTimer && r.timeout !== Infinity) {
+                const timer = this.after(r.timeout, () => {
+                  if (p.recv === r && !p.dead) {
+                    p.timedOut = true;
+                    this.enqueue(p);
+                  }
+                });
+                p.recvTimer = timer;
+              }
+              break; // blocked
+            }
+            p.recv = null;
+            p.timedOut = false;
+            if (p.recvTimer) {
+              p.recvTimer.cancelled = true;
+              p.recvTimer = null;
+            }
+          }
+          this.step(p, p.cont, value);
+        } else if (p.behaviour && p.mailbox && p.mailbox.length > 0) {
+          const msg = p.mailbox.shift();
+          p.reductions++;
+          let g: Blocking<void> | void;
+          try {
+            g = p.behaviour.handle(p, msg);
+          } catch (err) {
+            this.current = null;
+            this.terminate(p, reasonFromThrow(err));
+            return;
+          }
+          if (g) {
+            p.cont = g;
+            this.step(p, g, undefined);
+          }
+        } else {
+          break;
+        }
+        if (p.pendingExit !== undefined && !p.dead) {
+          const reason = p.pendingExit;
+          this.current = null;
+          this.terminate(p, reason);
+          return;
+        }
+      }
+    } finally {
+      this.current = null;
+    }
+    if (!p.dead && budget < 0) this.enqueue(p); // used its whole turn: more work may be waiting
+  }
+
+  private step(p: Pid, g: Blocking<unknown>, value: Term): void {
+    let r: IteratorResult<Receive, unknown>;
+    try {
+      r = g.next(value);
+    } catch (err) {
+      p.cont = null;
+      p.recv = null;
+      if (p.pendingExit === undefined) p.pendingExit = reasonFromThrow(err);
+      return;
+    }
+    if (r.done) {
+      p.cont = null;
+      p.recv = null;
+      if (!p.behaviour && p.pendingExit === undefined) p.pendingExit = "normal"; // a plain process returned
+      return;
+    }
+    p.recv = r.value;
+  }
+
+  /** Runs until no process is runnable and no timer is due (time does not move). */
+  settle(): void {
+    this.drive();
+  }
+
+  /** Moves virtual time forward by `ms`, firing timers in order and running processes between them. */
+  advance(ms: number): void {
+    this.advanceTo(this.now() + ms);
+  }
+
+  advanceTo(target: number): void {
+    const clock = this.clock;
+    if (!(clock instanceof VirtualClock)) {
+      throw new Error("advance() needs the virtual clock; with the real clock time moves by itself (use await sleep(ms)).");
+    }
+    this.drive();
+    for (let next = this.nextTimerAt(); next !== undefined && next <= target; next = this.nextTimerAt()) {
+      clock.set(next);
+      this.drive();
+    }
+    clock.set(target);
+    this.drive();
+  }
+
+  /**
+   * Runs until `done()` holds, moving virtual time to the next timer whenever nothing is runnable, for at most
+   * `maxMs` of runtime time. Returns whether `done()` became true.
+   */
+  runUntil(done: () => boolean, maxMs = Infinity): boolean {
+    const clock = this.clock;
+    const limit = this.now() + maxMs;
+    this.drive();
+    while (!done()) {
+      if (!(clock instanceof VirtualClock)) return false;
+      const next = this.nextTimerAt();
+      if (next === undefined || next > limit) {
+        if (limit !== Infinity && next !== undefined) {
+          clock.set(limit);
+          this.drive();
+        }
+        return done();
+      }
+      clock.set(next);
+      this.drive();
+    }
+    return true;
+  }
+
+  /**
+   * Runs a blocking operation to completion from outside any process and returns its value (virtual clock:
+   * time moves as the operation needs). The operation runs in a temporary driver process; what it starts with
+   * a link is linked to the shell instead, so it outlives the driver as it would outlive an Erlang shell call.
+   */
+  runSync<T>(body: () => Blocking<T>, what = "this operation"): T {
+    if (this.driving) {
+      throw new Error(
+        `${what} was awaited or run synchronously inside a process. Inside a process body or callback, ` +
+          `write \`yield* ${what.replace(/\(.*$/, "")}(...)\` in a generator function instead.`,
+      );
+    }
+    let done = false;
+    let value: T | undefined;
+    let failure: Term = undefined;
+    const driver = this.spawnProcess({
+      body: (function* (): Blocking<void> {
+        try {
+          value = yield* body();
+        } catch (err) {
+          failure = reasonFromThrow(err);
+        }
+        done = true;
+      })(),
+      driver: true,
+      behaviourName: "driver",
+    });
+    const finished = this.runUntil(() => done || driver.dead);
+    if (!done) {
+      if (driver.dead) throw new ExitSignal(driver.exitReason);
+      if (this.clock.kind === "real") {
+        throw new Error(`${what} cannot finish synchronously with the real clock; use \`await\` instead.`);
+      }
+      if (!finished) throw new DeadlockError(what);
+    }
+    if (failure !== undefined) throw failure instanceof Error ? failure : new ExitSignal(failure);
+    return value as T;
+  }
+
+  /** Like `runSync` but returns a promise; with the real clock it resolves when the operation completes. */
+  runAsync<T>(body: () => Blocking<T>, what = "this operation"): Promise<T> {
+    if (this.clock.kind === "virtual") {
+      try {
+        return Promise.resolve(this.runSync(body, what));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return new Promise<T>((resolve, reject) => {
+      const rt = this;
+      this.spawnProcess({
+        body: (function* (): Blocking<void> {
+          try {
+            resolve(yield* body());
+          } catch (err) {
+            const r = reasonFromThrow(err);
+            reject(err instanceof Error ? err : new ExitSignal(r));
+          }
+        })(),
+        driver: true,
+        behaviourName: "driver",
+      });
+      if (!rt.driving) rt.drive();
+    });
+  }
+
+  private armRealTimer(): void {
+    const next = this.timers.peek();
+    if (this.realTimer) {
+      clearTimeout(this.realTimer);
+      this.realTimer = null;
+    }
+    if (!next) return;
+    const delay = Math.max(0, next.at - this.now());
+    this.realTimer = setTimeout(() => {
+      this.realTimer = null;
+      this.drive();
+    }, delay);
+    this.realTimer.unref?.();
+  }
+
+  /** Stops every process and timer (a lesson's "reset"); the runtime stays usable. */
+  reset(): void {
+    for (const p of [...this.procs.values()]) {
+      if (p !== this.shell) {
+        p.links = null;
+        p.monitoredBy = null;
+        this.terminate(p, "kill");
+      }
+    }
+    this.shell.mailbox = null;
+    this.timers.clear();
+    this.runQueue = [];
+    this.runHead = 0;
+  }
+}
+
+/** The shell keeps EXIT messages of what it started from piling up (they are in the event log already). */
+const shellBehaviour: Behaviour = {
+  name: "shell",
+  handle() {
+    // messages to the shell are dropped: outside code reads results from the ops it awaits
+  },
+};
+
+// ------------------------------------------------------------------ blocking helpers for process code
+
+/** `receive`: waits for the first message matching `match` (any when omitted) or `timeout` ms. */
+export function* receive(match: ((msg: Term) => boolean) | null = null, timeout = Infinity): Blocking<Term> {
+  return yield { match, timeout };
+}
+
+const NEVER = (): boolean => false;
+
+/** `Process.sleep(ms)` inside a process. */
+export function* sleep(ms: number): Blocking<void> {
+  yield { match: NEVER, timeout: ms };
+}
+
+export { TIMEOUT };

@@ -1,0 +1,136 @@
+/**
+ * What Supervisor and DynamicSupervisor share: calling a start function, the restart-intensity algorithm,
+ * the shutdown protocol for one child, and supervisor reports.
+ */
+
+import { Pid, TIMEOUT, type Blocking } from "./process.js";
+import type { Runtime } from "./runtime.js";
+import { Module } from "./code.js";
+import { Op } from "./op.js";
+import { ExitSignal, reasonFromThrow, isTuple, type Term } from "./terms.js";
+import type { Child, StartFn } from "./child_spec.js";
+import type { ReportContext } from "./observe.js";
+import { formatTerm } from "./terms.js";
+
+export type StartOutcome = ["ok", Pid] | ["ok", Pid, Term] | ["ok", null] | ["error", Term];
+
+function isGen(x: unknown): x is Blocking<unknown> {
+  return typeof x === "object" && x !== null && typeof (x as Generator).next === "function" && typeof (x as Generator).throw === "function";
+}
+
+/**
+ * `do_start_child_i/3`: runs the start function inside the supervisor and maps its result (R36):
+ * `{ok,Pid}` / `{ok,Pid,Info}` started, `ignore` → `{ok, undefined}`, `{error,E}` and any other value → error.
+ * An exception is caught like Erlang's `catch`: `{'EXIT', Reason}`.
+ */
+export function* startChildI(start: StartFn, extra: Term[] = []): Blocking<StartOutcome> {
+  let r: Term;
+  try {
+    r = callStart(start, extra);
+    if (r instanceof Op || isGen(r)) r = yield* r as Blocking<Term>;
+  } catch (err) {
+    r = ["EXIT", reasonFromThrow(err)];
+  }
+  if (isTuple(r) && r[0] === "ok" && r[1] instanceof Pid && (r.length === 2 || r.length === 3)) return r as StartOutcome;
+  if (r === "ignore") return ["ok", null];
+  if (isTuple(r) && r[0] === "error" && r.length === 2) return r as StartOutcome;
+  return ["error", r];
+}
+
+function callStart(start: StartFn, extra: Term[]): Term {
+  if (typeof start === "function") return start(...extra);
+  const [mod, fn, args] = start;
+  const callbacks = mod instanceof Module ? mod.current.callbacks : undefined;
+  const f = callbacks?.[fn];
+  if (typeof f !== "function") {
+    throw new ExitSignal(["undef", [mod instanceof Module ? mod.name : mod, fn, [...extra, ...args]]]);
+  }
+  return f.call(callbacks, ...extra, ...args);
+}
+
+/**
+ * `add_restart/1` (R43): one list of restart times per supervisor, in whole seconds of monotonic time.
+ *   Now = floor(ms / 1000); keep R >= Now - Period; push Now; ok while length <= Intensity.
+ */
+export function addRestart(restarts: number[], nowMs: number, intensity: number, period: number): { ok: boolean; restarts: number[] } {
+  const now = Math.floor(nowMs / 1000);
+  const kept = [now];
+  for (const r of restarts) if (r >= now - period) kept.push(r);
+  return { ok: kept.length <= intensity, restarts: kept };
+}
+
+/** A supervisor report (R91) with raw terms, for listeners that need them (the conformance tracer). */
+export interface SupervisorReport {
+  sup: Pid;
+  context: ReportContext;
+  reason: Term;
+  /** The offender's pid as OTP reports it: a Pid, `Restarting`, null (undefined) or a list of pids. */
+  child: Term;
+  id: Term;
+}
+
+const listeners = new WeakMap<Runtime, Array<(r: SupervisorReport) => void>>();
+
+export function onSupervisorReport(rt: Runtime, fn: (r: SupervisorReport) => void): () => void {
+  const l = listeners.get(rt) ?? [];
+  l.push(fn);
+  listeners.set(rt, l);
+  return () => {
+    const cur = listeners.get(rt) ?? [];
+    listeners.set(rt, cur.filter((x) => x !== fn));
+  };
+}
+
+export function report(rt: Runtime, sup: Pid, context: ReportContext, reason: Term, child: Term, id: Term): void {
+  const childLabel = child instanceof Pid ? child.label : child === null || child === undefined ? undefined : formatTerm(child);
+  rt.emit({
+    type: "report",
+    t: rt.now(),
+    sup: sup.label,
+    context,
+    ...(childLabel ? { child: childLabel } : {}),
+    ...(id !== undefined ? { id: String(id) } : {}),
+    reason: formatTerm(reason),
+  });
+  for (const l of listeners.get(rt) ?? []) l({ sup, context, reason, child, id });
+}
+
+/**
+ * `shutdown/1` for one child (R59–R61): monitor, `exit(shutdown)`, wait for the DOWN up to the shutdown time,
+ * then `exit(kill)`; brutal_kill kills at once. `unlink_flush` drops a pending EXIT whose reason wins (R60).
+ * Returns "ok" or `["error", Reason]` for an unexpected exit reason (reported as shutdown_error).
+ */
+export function* shutdownChild(rt: Runtime, self: Pid, child: Child, pid: Pid): Blocking<"ok" | ["error", Term]> {
+  const mon = rt.monitor(self, pid);
+  const isDown = (m: Term) => Array.isArray(m) && m[0] === "DOWN" && m[1] === mon;
+  let reason: Term;
+  if (child.shutdown === "brutal_kill") {
+    rt.signal(pid, self, "kill", "exit");
+    const m = (yield { match: isDown, timeout: Infinity }) as Term[];
+    reason = unlinkFlush(rt, self, pid, m[4]);
+    if (reason === "killed") return "ok";
+  } else {
+    rt.signal(pid, self, "shutdown", "exit");
+    const timeout = child.shutdown === "infinity" ? Infinity : child.shutdown;
+    let m = yield { match: isDown, timeout };
+    if (m === TIMEOUT) {
+      rt.signal(pid, self, "kill", "exit");
+      m = yield { match: isDown, timeout: Infinity };
+    }
+    reason = unlinkFlush(rt, self, pid, (m as Term[])[4]);
+    if (reason === "shutdown") return "ok";
+  }
+  if (child.restart !== "permanent" && (reason === "shutdown" || reason === "normal" || (isTuple(reason) && reason[0] === "shutdown" && reason.length === 2))) return "ok";
+  return ["error", reason];
+}
+
+/** `unlink_flush/2`: unlink, and take the reason of a pending `{'EXIT', Pid, R}` if there is one. */
+export function unlinkFlush(rt: Runtime, self: Pid, pid: Pid, fallback: Term): Term {
+  rt.unlink(self, pid);
+  const mb = self.mailbox;
+  if (mb) {
+    const i = mb.find((m) => Array.isArray(m) && m[0] === "EXIT" && m[1] === pid);
+    if (i >= 0) return (mb.removeAt(i) as Term[])[2];
+  }
+  return fallback;
+}

@@ -1,0 +1,136 @@
+/**
+ * Erlang terms in TypeScript.
+ *
+ * The runtime speaks OTP's vocabulary so that results and exit reasons read like the Erlang/Elixir docs:
+ * - an atom is a JS string: `"normal"`, `"shutdown"`, `"ok"`;
+ * - a tuple is a JS array: `["ok", pid]`, `["shutdown", "db_down"]`, `["error", ["already_started", pid]]`;
+ * - a list, where the difference matters (rare: call-failure reasons), is an `ErlList` made by `list(...)`;
+ * - an exception that escaped a process is a `Crash` (OTP's `{Reason, Stacktrace}`, R12);
+ * - numbers, objects and everything else pass through unchanged.
+ */
+
+import type { Pid } from "./process.js";
+
+export type Term = unknown;
+
+/** A proper list, distinguished from a tuple (plain array) where an OTP result really holds a list. */
+export class ErlList<T = Term> extends Array<T> {}
+
+export function list<T>(...items: T[]): ErlList<T> {
+  const l = new ErlList<T>();
+  l.push(...items);
+  return l;
+}
+
+/**
+ * An exception that escaped a process: OTP's `{E, Stacktrace}` for `error:E` and `{{nocatch,T}, Stacktrace}` for
+ * `throw:T` (R12). `error` holds E (a JS Error, or the thrown term wrapped as `["nocatch", T]`).
+ */
+export class Crash {
+  constructor(
+    readonly error: Term,
+    readonly stack: string,
+  ) {}
+  toString(): string {
+    return formatTerm(this);
+  }
+}
+
+/**
+ * Thrown to make the current process exit with `reason` (Erlang's `exit(Reason)`); catching it is like
+ * `catch exit:Reason`. Blocking calls that fail (`GenServer.call` timeouts, `noproc`) throw it too.
+ */
+export class ExitSignal extends Error {
+  constructor(readonly reason: Term) {
+    super(`process exited: ${formatTerm(reason)}`);
+    this.name = "ExitSignal";
+  }
+}
+
+/** Elixir's `RuntimeError`, the exception `raise "message"` makes. */
+export class RuntimeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RuntimeError";
+  }
+}
+
+/** Exit reason for a JS value thrown out of a process (R12). */
+export function reasonFromThrow(err: unknown): Term {
+  if (err instanceof ExitSignal) return err.reason;
+  if (err instanceof Error) return new Crash(err, err.stack ?? "");
+  return new Crash(["nocatch", err], new Error().stack ?? "");
+}
+
+export function isTuple(t: Term): t is Term[] {
+  return Array.isArray(t) && !(t instanceof ErlList);
+}
+
+/** `normal`, `shutdown` or `{shutdown, _}`: reasons a transient child may exit with and stay down (R39). */
+export function isCleanExit(reason: Term): boolean {
+  return reason === "normal" || reason === "shutdown" || (isTuple(reason) && reason.length === 2 && reason[0] === "shutdown");
+}
+
+/** Deep equality on terms (tuples, lists, atoms, numbers, plain objects); pids compare by identity. */
+export function termEquals(a: Term, b: Term): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length || (a instanceof ErlList) !== (b instanceof ErlList)) return false;
+    for (let i = 0; i < a.length; i++) if (!termEquals(a[i], b[i])) return false;
+    return true;
+  }
+  if (a && b && typeof a === "object" && typeof b === "object" && Object.getPrototypeOf(a) === Object.prototype && Object.getPrototypeOf(b) === Object.prototype) {
+    const ka = Object.keys(a);
+    const kb = Object.keys(b);
+    if (ka.length !== kb.length) return false;
+    return ka.every((k) => termEquals((a as Record<string, Term>)[k], (b as Record<string, Term>)[k]));
+  }
+  return false;
+}
+
+let pidFormatter: ((pid: Pid) => string) | null = null;
+
+/** The runtime installs how pids print (it knows the Pid class; this module must not import it at runtime). */
+export function setPidFormatter(f: (pid: Pid) => string): void {
+  pidFormatter = f;
+}
+
+const ATOM_RE = /^[a-z][a-zA-Z0-9_@]*$/;
+
+/**
+ * Renders a term the way Elixir's `inspect` would, e.g. `{:shutdown, :db_down}`, `%RuntimeError{message: "x"}`,
+ * `#PID<0.12.0>`. Used for event logs, diagrams and error messages. `depth` keeps huge states readable.
+ */
+export function formatTerm(t: Term, depth = 0): string {
+  if (depth > 6) return "…";
+  if (typeof t === "string") return ATOM_RE.test(t) || t === "EXIT" || t === "DOWN" ? `:${t}` : `:${JSON.stringify(t)}`;
+  if (typeof t === "number" || typeof t === "bigint" || typeof t === "boolean") return String(t);
+  if (t === null || t === undefined) return "nil";
+  if (typeof t === "function") return `#Function<${t.name || "anonymous"}>`;
+  if (typeof t === "symbol") return t.toString();
+  if (t instanceof Crash) {
+    const e = t.error;
+    if (e instanceof Error) return `{${formatException(e)}, [stacktrace]}`;
+    return `{${formatTerm(e, depth + 1)}, [stacktrace]}`;
+  }
+  if (t instanceof Error) return formatException(t);
+  if (pidFormatter && isPidLike(t)) return pidFormatter(t as Pid);
+  if (t instanceof ErlList) return `[${t.map((x) => formatTerm(x, depth + 1)).join(", ")}]`;
+  if (Array.isArray(t)) return `{${t.map((x) => formatTerm(x, depth + 1)).join(", ")}}`;
+  if (t instanceof Map) return `%{${[...t].map(([k, v]) => `${formatTerm(k, depth + 1)} => ${formatTerm(v, depth + 1)}`).join(", ")}}`;
+  if (typeof t === "object") {
+    const custom = (t as { toString?: () => string }).toString;
+    if (custom && custom !== Object.prototype.toString) return custom.call(t);
+    const entries = Object.entries(t as Record<string, Term>);
+    return `%{${entries.map(([k, v]) => `${ATOM_RE.test(k) ? k : JSON.stringify(k)}: ${formatTerm(v, depth + 1)}`).join(", ")}}`;
+  }
+  return String(t);
+}
+
+function formatException(e: Error): string {
+  return `%${e.name}{message: ${JSON.stringify(e.message)}}`;
+}
+
+function isPidLike(t: Term): boolean {
+  return typeof t === "object" && t !== null && (t as { __pid?: boolean }).__pid === true;
+}

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# `npm test`: installs what the tests need (npm packages, build, Debian's Jupyter clients and Chromium), then
+# runs every test with vitest. End-to-end tests drive real Jupyter clients, so the packages are not optional.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash kernel/scripts/setup.sh python3-jupyter-client python3-nbclient jupyter-nbconvert python3-jupyter-kernel-test jupyter-notebook chromium
+exec npx --no-install vitest run "$@"
