@@ -18,7 +18,7 @@
  */
 
 import { Pid, Ref, TIMEOUT, type Behaviour, type Blocking } from "./process.js";
-import type { Runtime } from "./runtime.js";
+import { sleep, type Runtime } from "./runtime.js";
 import { getRuntime } from "./default.js";
 import { Op } from "./op.js";
 import { Module, ModuleVersion, codeTable, type CodeUser } from "./code.js";
@@ -59,7 +59,12 @@ export interface GenServerData extends CodeUser {
   deferred: Term[] | null;
   /** Set by supervisors for introspection. */
   kind?: string;
+  /** Fault injection: virtual ms spent before handling each message (`injectDelay`). */
+  delay?: number;
 }
+
+/** Message that makes a GenServer stop itself with a reason, as if a callback returned `{stop, Reason, S}`. */
+export const CRASH = "$otp_lab_crash";
 
 const GS_TIMEOUT = Symbol("gen_server timeout");
 /** Tags of calls still waiting for a reply: a reply to any other tag is dropped (process aliases, R19). */
@@ -94,6 +99,7 @@ export const genServerBehaviour: Behaviour = {
       d.timer = null;
     }
     if (Array.isArray(msg) && msg[0] === "$system") return handleSystem(p, d, msg);
+    if (Array.isArray(msg) && msg[0] === CRASH && msg.length === 2) return terminateAndExit(p, d, msg[1]);
     if (d.suspended) {
       (d.deferred ??= []).push(msg);
       return;
@@ -115,6 +121,7 @@ function* dispatch(p: Pid, d: GenServerData, msg: Term): Blocking<void> {
   if (Array.isArray(msg) && msg[0] === "EXIT" && msg[1] === d.parent && p.trapExit) {
     return yield* terminateAndExit(p, d, msg[2]);
   }
+  if (d.delay) yield* sleep(d.delay);
   const v = d.mod.current;
   const cbs = v.callbacks;
   let result: Term;

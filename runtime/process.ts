@@ -31,6 +31,8 @@ export type Blocking<T> = Generator<Receive, T, any>;
 /** The per-message logic shared by all processes of one behaviour (no closure per process). */
 export interface Behaviour {
   readonly name: string;
+  /** A passive process handles messages only inside blocking sections (`receive`), never one by one. */
+  readonly passive?: boolean;
   /** Handle one message; return a generator when the handling must block. */
   handle(p: Pid, msg: Term): Blocking<void> | void;
   /** Clean-up when the process dies for any reason (cancel timers). Must not throw. */

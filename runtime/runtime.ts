@@ -73,13 +73,21 @@ export class DeadlockError extends Error {
 }
 
 export class Runtime {
+  /** The runtime whose scheduler is running right now (for API functions called from process code). */
+  static active: Runtime | null = null;
   readonly clock: Clock;
   readonly events: EventLog;
   /** Live processes by id. */
   readonly procs = new Map<number, Pid>();
   readonly names = new Map<string, Pid>();
-  /** Pid of the runtime's "shell": parent of what code outside processes starts (like the Erlang shell). */
-  readonly shell: Pid;
+  /**
+   * The runtime's "shell", like the Erlang shell: code outside any process (a notebook cell, a test) acts as
+   * this process. Operations awaited from outside run on it, so it is the parent of what they start, and
+   * messages sent to it wait in its mailbox until outside code receives them. It traps exits, so a crash
+   * of something it started is a message, not the end of the shell; if it is killed anyway, a new one
+   * takes its place.
+   */
+  shell: Pid;
   current: Pid | null = null;
   autoDrive: boolean;
   guard: ((run: () => void) => void) | null;
@@ -100,11 +108,15 @@ export class Runtime {
     this.autoDrive = opts.autoDrive ?? false;
     this.guard = opts.guard ?? null;
     this.events = new EventLog(opts.eventCapacity);
-    this.shell = this.spawnProcess({ behaviour: shellBehaviour, trapExit: true, name: undefined, behaviourName: "shell" });
+    this.shell = this.newShell();
   }
 
   now(): number {
     return this.clock.now();
+  }
+
+  private newShell(): Pid {
+    return this.spawnProcess({ behaviour: shellBehaviour, trapExit: true, behaviourName: "shell" });
   }
 
   emit(e: RuntimeEvent): void {
@@ -208,7 +220,7 @@ export class Runtime {
       const r = p.recv;
       if (r && (r.match === null || r.match(msg))) this.enqueue(p);
       else if (!r) this.enqueue(p);
-    } else if (p.behaviour) {
+    } else if (p.behaviour && !p.behaviour.passive) {
       this.enqueue(p);
     }
   }
@@ -277,6 +289,7 @@ export class Runtime {
     }
     this.emit({ type: "exit", t: this.now(), pid: p.label, reason: formatTerm(reason), ...(p.name ? { name: p.name } : {}) });
     for (const h of this.exitHooks) h(p, reason);
+    if (p === this.shell) this.shell = this.newShell();
     if (p.monitors) {
       for (const [ref, target] of p.monitors) target.monitoredBy?.delete(ref);
       p.monitors = null;
@@ -382,6 +395,8 @@ export class Runtime {
   drive(): void {
     if (this.driving) return;
     this.driving = true;
+    const outer = Runtime.active;
+    Runtime.active = this;
     try {
       if (this.guard) this.guard(() => this.loop());
       else this.loop();
@@ -393,6 +408,7 @@ export class Runtime {
       if (p && !p.dead) this.terminate(p, ["interrupted", String((err as Error)?.message ?? err)]);
       throw err;
     } finally {
+      Runtime.active = outer;
       this.current = null;
       this.driving = false;
       if (this.clock.kind === "real") this.armRealTimer();
@@ -463,7 +479,7 @@ export class Runtime {
             }
           }
           this.step(p, p.cont, value);
-        } else if (p.behaviour && p.mailbox && p.mailbox.length > 0) {
+        } else if (p.behaviour && !p.behaviour.passive && p.mailbox && p.mailbox.length > 0) {
           const msg = p.mailbox.shift();
           p.reductions++;
           let g: Blocking<void> | void;
@@ -573,31 +589,19 @@ export class Runtime {
           `write \`yield* ${what.replace(/\(.*$/, "")}(...)\` in a generator function instead.`,
       );
     }
-    let done = false;
-    let value: T | undefined;
-    let failure: Term = undefined;
-    const driver = this.spawnProcess({
-      body: (function* (): Blocking<void> {
-        try {
-          value = yield* body();
-        } catch (err) {
-          failure = reasonFromThrow(err);
-        }
-        done = true;
-      })(),
-      driver: true,
-      behaviourName: "driver",
-    });
-    const finished = this.runUntil(() => done || driver.dead);
-    if (!done) {
-      if (driver.dead) throw new ExitSignal(driver.exitReason);
-      if (this.clock.kind === "real") {
-        throw new Error(`${what} cannot finish synchronously with the real clock; use \`await\` instead.`);
-      }
+    if (this.clock.kind === "real") {
+      throw new Error(`${what} cannot finish synchronously with the real clock; use \`await\` instead.`);
+    }
+    const state: { done: boolean; value?: T; error?: unknown } = { done: false };
+    const p = this.runOutside(body, state);
+    const finished = this.runUntil(() => state.done || p.dead);
+    if (!state.done) {
+      if (p.dead) throw new ExitSignal(p.exitReason);
+      this.abandon(p);
       if (!finished) throw new DeadlockError(what);
     }
-    if (failure !== undefined) throw failure instanceof Error ? failure : new ExitSignal(failure);
-    return value as T;
+    if ("error" in state) throw state.error;
+    return state.value as T;
   }
 
   /** Like `runSync` but returns a promise; with the real clock it resolves when the operation completes. */
@@ -610,21 +614,44 @@ export class Runtime {
       }
     }
     return new Promise<T>((resolve, reject) => {
-      const rt = this;
-      this.spawnProcess({
-        body: (function* (): Blocking<void> {
-          try {
-            resolve(yield* body());
-          } catch (err) {
-            const r = reasonFromThrow(err);
-            reject(err instanceof Error ? err : new ExitSignal(r));
-          }
-        })(),
-        driver: true,
-        behaviourName: "driver",
-      });
-      if (!rt.driving) rt.drive();
+      const state: { done: boolean; value?: T; error?: unknown; settle?: () => void } = { done: false };
+      state.settle = () => ("error" in state ? reject(state.error) : resolve(state.value as T));
+      this.runOutside(body, state);
+      if (!this.driving) this.drive();
     });
+  }
+
+  /**
+   * Runs an outside operation on the shell when it is free (so outside code has one identity and mailbox),
+   * else on a temporary driver process (e.g. two operations awaited at once).
+   */
+  private runOutside<T>(body: () => Blocking<T>, state: { done: boolean; value?: T; error?: unknown; settle?: () => void }): Pid {
+    const gen = (function* (): Blocking<void> {
+      try {
+        state.value = yield* body();
+      } catch (err) {
+        state.error = err instanceof Error ? err : new ExitSignal(reasonFromThrow(err));
+      }
+      state.done = true;
+      state.settle?.();
+    })();
+    const shell = this.shell;
+    if (!shell.cont && !shell.dead) {
+      shell.cont = gen;
+      shell.recv = null;
+      this.enqueue(shell);
+      return shell;
+    }
+    return this.spawnProcess({ body: gen, driver: true, behaviourName: "driver" });
+  }
+
+  /** Gives up an outside operation that can never finish, so the shell is free again. */
+  private abandon(p: Pid): void {
+    if (p.recvTimer) p.recvTimer.cancelled = true;
+    p.recvTimer = null;
+    p.recv = null;
+    p.cont = null;
+    if (p !== this.shell) this.terminate(p, "kill");
   }
 
   private armRealTimer(): void {
@@ -658,12 +685,11 @@ export class Runtime {
   }
 }
 
-/** The shell keeps EXIT messages of what it started from piling up (they are in the event log already). */
+/** The shell only runs what outside code awaits; its messages wait for an outside `receive`. */
 const shellBehaviour: Behaviour = {
   name: "shell",
-  handle() {
-    // messages to the shell are dropped: outside code reads results from the ops it awaits
-  },
+  passive: true,
+  handle() {},
 };
 
 // ------------------------------------------------------------------ blocking helpers for process code

@@ -199,7 +199,7 @@ function* restartByStrategy(rt: Runtime, st: SupState, c: Child): Blocking<Term 
   yield* terminateChildren(rt, st, group);
   const survivors = group.filter((x) => st.children.includes(x));
   const res = yield* startChildren(rt, st, survivors.slice().reverse());
-  for (const x of survivors) {
+  for (const x of survivors.slice().reverse()) {
     if (x.pid instanceof Pid) {
       x.restarts++;
       const before = oldPids.get(x);

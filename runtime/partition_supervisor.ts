@@ -1,0 +1,85 @@
+/**
+ * PartitionSupervisor (Elixir 1.14 `partition_supervisor.ex`), R78–R79.
+ *
+ * An ordinary supervisor with one child per partition: ids `0..N-1`, each started from the same child spec
+ * with `withArguments(args, partition)`. Routing by key: an integer key goes to partition `rem(abs(key), N)`;
+ * any other key to a hash of it. The hash is *not* Erlang's bit-exact `phash2` (R79): routing of non-integer
+ * keys is stable here but differs from the BEAM's, which is why conformance scenarios use integer keys.
+ * Defaults: partitions = 2 (our "schedulers online"), strategy one_for_one, max_restarts 3, max_seconds 5.
+ */
+
+import { Pid } from "./process.js";
+import { Module } from "./code.js";
+import { Supervisor } from "./supervisor.js";
+import { supervisorState } from "./supervisor.js";
+import type { Op } from "./op.js";
+import { GenServer, type StartResult, type StartOptions } from "./gen_server.js";
+import { activeRuntime } from "./processes.js";
+import type { Term } from "./terms.js";
+import type { Strategy } from "./observe.js";
+
+export interface PartitionOptions {
+  name: string;
+  /** A GenServer module (started with `GenServer.startLink(module, args)`) or `[module, args]`. */
+  childSpec: Module | [Module, Term];
+  partitions?: number;
+  withArguments?: (args: Term, partition: number) => Term;
+  strategy?: Strategy;
+  maxRestarts?: number;
+  maxSeconds?: number;
+}
+
+const partitionCount = new Map<string, number>();
+
+export const PartitionSupervisor = {
+  startLink(opts: PartitionOptions, startOpts: StartOptions = {}): Op<StartResult> {
+    if (!opts || typeof opts.name !== "string") throw new TypeError("PartitionSupervisor.startLink: the :name option is required (ArgumentError in Elixir).");
+    if (!opts.childSpec) throw new TypeError("PartitionSupervisor.startLink: the :child_spec option is required (ArgumentError in Elixir).");
+    const n = opts.partitions ?? 2;
+    if (!Number.isInteger(n) || n < 1) throw new TypeError(`PartitionSupervisor.startLink: :partitions must be a positive integer, got ${String(n)}.`);
+    const [mod, args] = opts.childSpec instanceof Module ? [opts.childSpec, undefined] : opts.childSpec;
+    const withArgs = opts.withArguments ?? ((a: Term) => a);
+    const children = Array.from({ length: n }, (_, p) => ({
+      id: p,
+      start: () => GenServer.startLink(mod, withArgs(args, p)),
+    }));
+    partitionCount.set(opts.name, n);
+    return Supervisor.startLink(children, { strategy: opts.strategy ?? "one_for_one", maxRestarts: opts.maxRestarts ?? 3, maxSeconds: opts.maxSeconds ?? 5, name: opts.name, ...startOpts });
+  },
+
+  /** The partition a key routes to. */
+  partitionOf(name: string, key: Term): number {
+    const n = partitionCount.get(name);
+    if (!n) throw new Error(`PartitionSupervisor '${name}' is not running.`);
+    if (typeof key === "number" && Number.isInteger(key)) return Math.abs(key) % n;
+    return stableHash(key) % n;
+  },
+
+  /** The pid serving `key` (`{:via, PartitionSupervisor, {name, key}}`); the dead pid until a restart (R78). */
+  whereisName(name: string, key: Term): Pid | undefined {
+    const rt = activeRuntime();
+    const sup = rt.whereis(name);
+    const st = sup && supervisorState(sup);
+    if (!st) return undefined;
+    const p = PartitionSupervisor.partitionOf(name, key);
+    const c = st.children.find((x) => x.id === p);
+    return c && c.pid instanceof Pid ? c.pid : undefined;
+  },
+
+  partitions(name: string): number {
+    const n = partitionCount.get(name);
+    if (!n) throw new Error(`PartitionSupervisor '${name}' is not running.`);
+    return n;
+  },
+};
+
+/** A stable 32-bit FNV-1a hash of the key's JSON text (not phash2: see the module note). */
+function stableHash(key: Term): number {
+  const s = JSON.stringify(key) ?? String(key);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}

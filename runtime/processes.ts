@@ -1,0 +1,221 @@
+/**
+ * Plain processes and the process primitives, Elixir's `Process`/`Kernel` functions, on the default runtime
+ * (or the runtime of the running process).
+ *
+ * A plain process body is a generator function, so it can block:
+ * @example
+ * const echo = spawn(function* () {
+ *   for (;;) {
+ *     const [from, msg] = (yield* receive()) as [Pid, unknown];
+ *     send(from, msg);
+ *   }
+ * });
+ */
+
+import { Pid, Ref, TIMEOUT, type Blocking } from "./process.js";
+import { Runtime, receive as receiveG, sleep as sleepG } from "./runtime.js";
+import { getRuntime } from "./default.js";
+import { Op } from "./op.js";
+import { ExitSignal, type Term } from "./terms.js";
+import { Module, ModuleVersion, type CodeUser } from "./code.js";
+import { processInfo as info, snapshot as snap } from "./introspect.js";
+import type { ProcessInfo, TreeSnapshot } from "./observe.js";
+
+/** The runtime of the running process, else the default one. */
+export function activeRuntime(): Runtime {
+  return Runtime.active ?? getRuntime();
+}
+
+function rtOf(p?: Pid | string): Runtime {
+  return p instanceof Pid ? p.rt : activeRuntime();
+}
+
+export type ProcessBody = (() => Blocking<unknown> | unknown) | [Module, string, Term[]];
+
+export interface SpawnOpts {
+  link?: boolean;
+  monitor?: boolean;
+  trapExit?: boolean;
+  name?: string;
+}
+
+/** Starts a process running `body` (a generator function, or a module function `[Module, "fn", args]`). */
+export function spawn(body: ProcessBody, opts: SpawnOpts = {}): Pid {
+  const rt = activeRuntime();
+  const caller = rt.caller();
+  let version: ModuleVersion | null = null;
+  let run: () => unknown;
+  if (Array.isArray(body)) {
+    const [mod, fn, args] = body;
+    version = mod.current; // a local loop stays in this version (R84)
+    const f = (version.callbacks as Record<string, unknown>)[fn];
+    if (typeof f !== "function") throw new TypeError(`spawn: ${mod.name} has no function '${fn}'.`);
+    run = () => (f as (...a: Term[]) => unknown).apply(version!.callbacks, args);
+  } else if (typeof body === "function") {
+    run = body;
+  } else {
+    throw new TypeError("spawn expects a generator function (function* () { ... }) or [Module, \"function\", args].");
+  }
+  const p = rt.spawnProcess({
+    link: opts.link ? caller : null,
+    parent: caller,
+    trapExit: opts.trapExit,
+    name: opts.name,
+    behaviourName: "process",
+    ...(version ? { module: version.module.name, version: version.version } : {}),
+    body: (function* (): Blocking<unknown> {
+      const r = run();
+      if (isGen(r)) return yield* r;
+      return r;
+    })(),
+  });
+  if (version) p.data = { runningCode: version } satisfies CodeUser;
+  return p;
+}
+
+/** `spawn_link`. */
+export function spawnLink(body: ProcessBody, opts: Omit<SpawnOpts, "link"> = {}): Pid {
+  return spawn(body, { ...opts, link: true });
+}
+
+/** `spawn_monitor`: the pid and the monitor reference held by the caller. */
+export function spawnMonitor(body: ProcessBody): [Pid, Ref] {
+  const p = spawn(body);
+  return [p, monitor(p)];
+}
+
+function isGen(x: unknown): x is Blocking<unknown> {
+  return typeof x === "object" && x !== null && typeof (x as Generator).next === "function" && typeof (x as Generator).throw === "function";
+}
+
+/** `send(dest, msg)`; returns msg. Sending to an unregistered name raises `badarg` (R27). */
+export function send<T>(dest: Pid | string, msg: T): T {
+  rtOf(dest).send(dest, msg);
+  return msg;
+}
+
+/** The running process (inside a process body or callback). */
+export function self(): Pid {
+  return activeRuntime().self();
+}
+
+/**
+ * `Process.exit(pid, reason)` — sends an exit signal (R1–R5); with one argument, `exit(reason)`, the running
+ * process exits (it throws, and can be caught like Erlang's `catch exit:R`).
+ */
+export function exit(target: Pid | string | Term, reason?: Term): true {
+  if (reason === undefined) throw new ExitSignal(target);
+  rtOf(target as Pid).exit(target as Pid | string, reason);
+  return true;
+}
+
+export function link(p: Pid): true {
+  const rt = p.rt;
+  rt.link(rt.caller(), p);
+  return true;
+}
+
+export function unlink(p: Pid): true {
+  const rt = p.rt;
+  rt.unlink(rt.caller(), p);
+  return true;
+}
+
+/** `Process.monitor(pid)`: the caller will get `["DOWN", ref, "process", pid, reason]`. */
+export function monitor(p: Pid): Ref {
+  const rt = p.rt;
+  return rt.monitor(rt.caller(), p);
+}
+
+export function demonitor(ref: Ref, opts: { flush?: boolean } = {}): true {
+  const rt = activeRuntime();
+  rt.demonitor(rt.caller(), ref, opts.flush ?? false);
+  return true;
+}
+
+/** `Process.flag(:trap_exit, flag)` for the running process; returns the old value. */
+export function trapExit(flag: boolean): boolean {
+  const p = self();
+  const old = p.trapExit;
+  p.trapExit = flag;
+  return old;
+}
+
+export function register(name: string, p: Pid): true {
+  p.rt.register(name, p);
+  return true;
+}
+
+export function whereis(name: string): Pid | undefined {
+  return activeRuntime().whereis(name);
+}
+
+export function isAlive(p: Pid): boolean {
+  return p.alive;
+}
+
+/**
+ * `receive`: the first message matching `match` (any message when omitted), or `TIMEOUT` after `timeout` ms.
+ * Inside a process: `const msg = yield* receive(m => ..., 1000)`. Outside (a cell): `await receive()` takes it
+ * from the shell's mailbox, like `receive` typed in the Erlang shell.
+ */
+export function receive(match: ((msg: Term) => boolean) | null = null, timeout = Infinity): Op<Term> {
+  return new Op(activeRuntime(), () => receiveG(match, timeout), "receive");
+}
+export { TIMEOUT };
+
+/** The shell's pending messages, removed from its mailbox (the Erlang shell's `flush()`). */
+export function flush(): Term[] {
+  const rt = activeRuntime();
+  const mb = rt.shell.mailbox;
+  if (!mb) return [];
+  const all = mb.toArray();
+  mb.clear();
+  return all;
+}
+
+/**
+ * `Process.sleep(ms)`: `yield* sleep(ms)` inside a process; `await sleep(ms)` outside (with the virtual clock it
+ * moves time forward by ms, running everything that becomes due).
+ */
+export function sleep(ms: number): Op<void> {
+  const rt = activeRuntime();
+  return new Op(rt, () => sleepG(ms), "sleep");
+}
+
+/** Runs until no process is runnable and no timer is due. */
+export function settle(): void {
+  activeRuntime().settle();
+}
+
+/** Moves the virtual clock forward by `ms`, firing timers in order. */
+export function advance(ms: number): void {
+  activeRuntime().advance(ms);
+}
+
+/** The runtime clock in ms. */
+export function now(): number {
+  return activeRuntime().now();
+}
+
+export function processInfo(p: Pid | string): ProcessInfo | undefined {
+  const rt = rtOf(p);
+  const pid = rt.resolve(p);
+  return pid && pid.alive ? info(rt, pid) : undefined;
+}
+
+/** All live processes with their info (Observer's process table). */
+export function processes(): ProcessInfo[] {
+  const rt = activeRuntime();
+  return rt.processes().filter((p) => p !== rt.shell && !p.driver).map((p) => info(rt, p));
+}
+
+/** The supervision tree under `root` as JSON (renders as a diagram in a notebook). */
+export function snapshot(root: Pid | string): TreeSnapshot {
+  return snap(rtOf(root), root);
+}
+
+/** The runtime's event log (renders as a sequence diagram in a notebook). */
+export function events() {
+  return activeRuntime().events;
+}

@@ -1,0 +1,157 @@
+/**
+ * Task.Supervisor and Task (Elixir 1.14 `task/supervisor.ex`, `task/supervised.ex`), R75–R77.
+ *
+ * A Task.Supervisor is a DynamicSupervisor (defaults 3 / 5) whose children are task processes, `:temporary`
+ * with shutdown 5000 unless told otherwise. `asyncNolink` starts a temporary child, monitors it, then sends it
+ * the work: the caller is not linked, and receives `[ref, result]` and then the `DOWN` (same sender, so in that
+ * order). `async` also links the caller. `await`, `yield` and `shutdown` are Elixir's `Task` functions.
+ */
+
+import { Pid, Ref, TIMEOUT, type Blocking } from "./process.js";
+import { DynamicSupervisor, type DynamicOptions } from "./dynamic_supervisor.js";
+import { activeRuntime } from "./processes.js";
+import { Op } from "./op.js";
+import { ExitSignal, RuntimeError, list, reasonFromThrow, type Term } from "./terms.js";
+import type { StartResult } from "./gen_server.js";
+import type { RestartType } from "./observe.js";
+import type { Shutdown } from "./child_spec.js";
+
+/** A running task, as Elixir's `%Task{}`. */
+export interface Task<T = Term> {
+  pid: Pid;
+  ref: Ref;
+  owner: Pid;
+  /** Phantom: the result type. */
+  readonly __result?: T;
+}
+
+const GO = "$task_go";
+
+/** The task process: waits for the work, runs it, sends `[ref, result]` to the owner (if any), exits normal. */
+function* taskBody(fun: () => Term | Blocking<Term>): Blocking<void> {
+  const go = (yield { match: (m: Term) => Array.isArray(m) && m[0] === GO, timeout: Infinity }) as [string, Ref | null, Pid | null];
+  const [, ref, owner] = go;
+  let r = fun();
+  if (r && typeof (r as Generator).next === "function" && typeof (r as Generator).throw === "function") r = yield* r as Blocking<Term>;
+  if (ref && owner && owner.alive) owner.rt.deliver(owner, [ref, r]);
+}
+
+function taskSpec(fun: () => Term, restart: RestartType, shutdown: Shutdown, autoGo: boolean) {
+  return {
+    id: "Task.Supervised",
+    restart,
+    shutdown,
+    start: () => {
+      const rt = activeRuntime();
+      const sup = rt.self();
+      const p = rt.spawnProcess({
+        link: sup,
+        parent: sup,
+        behaviourName: "task",
+        body: taskBody(fun),
+      });
+      if (autoGo) rt.deliver(p, [GO, null, null]);
+      return ["ok", p];
+    },
+  };
+}
+
+export interface TaskOptions {
+  restart?: RestartType;
+  shutdown?: Shutdown;
+}
+
+function* startAsync(sup: Pid | string, fun: () => Term, link: boolean, shutdown: Shutdown): Blocking<Task> {
+  const rt = activeRuntime();
+  const owner = rt.caller();
+  const r = (yield* DynamicSupervisor.startChild(sup, taskSpec(fun, "temporary", shutdown, false))) as Term;
+  if (Array.isArray(r) && r[0] === "error" && r[1] === "max_children") {
+    throw new RuntimeError("reached the maximum number of tasks for this task supervisor. The maximum number of tasks that are allowed to run at the same time under this supervisor can be configured with the :max_children option passed to Task.Supervisor.start_link/1");
+  }
+  if (!(Array.isArray(r) && r[0] === "ok" && r[1] instanceof Pid)) throw new ExitSignal(r);
+  const pid = r[1];
+  if (link) rt.link(owner, pid);
+  const ref = rt.monitor(owner, pid);
+  rt.send(pid, [GO, ref, owner]);
+  return { pid, ref, owner };
+}
+
+export const TaskSupervisor = {
+  /** Starts a Task.Supervisor (a DynamicSupervisor with Elixir's 3 / 5 defaults). */
+  startLink(opts: DynamicOptions = {}): Op<StartResult> {
+    return DynamicSupervisor.startLink(opts);
+  },
+  /** Starts a task that nobody awaits; `restart: "permanent"` tasks are restarted (R75). */
+  startChild(sup: Pid | string, fun: () => Term, opts: TaskOptions = {}): Op<Term> {
+    return DynamicSupervisor.startChild(sup, taskSpec(fun, opts.restart ?? "temporary", opts.shutdown ?? 5000, true));
+  },
+  /** A task linked to the caller: a crash in it kills a non-trapping caller (R77). */
+  async(sup: Pid | string, fun: () => Term, opts: { shutdown?: Shutdown } = {}): Op<Task> {
+    return new Op(activeRuntime(), () => startAsync(sup, fun, true, opts.shutdown ?? 5000), "TaskSupervisor.async");
+  },
+  /** A task not linked to the caller: failures arrive only as the DOWN (R76). */
+  asyncNolink(sup: Pid | string, fun: () => Term, opts: { shutdown?: Shutdown } = {}): Op<Task> {
+    return new Op(activeRuntime(), () => startAsync(sup, fun, false, opts.shutdown ?? 5000), "TaskSupervisor.asyncNolink");
+  },
+  terminateChild: (sup: Pid | string, pid: Pid) => DynamicSupervisor.terminateChild(sup, pid),
+  children: (sup: Pid | string) => DynamicSupervisor.whichChildren(sup),
+};
+
+function* awaitTask<T>(task: Task<T>, timeout: number, onTimeout: "exit" | "nil"): Blocking<["ok", T] | ["exit", Term] | null> {
+  const rt = task.pid.rt;
+  const self = rt.self();
+  const m = yield {
+    match: (x: Term) => Array.isArray(x) && (x[0] === task.ref || (x[0] === "DOWN" && x[1] === task.ref)),
+    timeout,
+  };
+  if (m === TIMEOUT) {
+    if (onTimeout === "nil") return null;
+    throw new ExitSignal(["timeout", ["Elixir.Task", "await", list<Term>(task, timeout)]]);
+  }
+  const msg = m as Term[];
+  if (msg[0] === "DOWN") return ["exit", msg[4]];
+  rt.demonitor(self, task.ref, true);
+  return ["ok", msg[1] as T];
+}
+
+export const Task = {
+  /** The task's result; the caller exits with the task's reason if it failed, or on timeout (default 5000). */
+  await<T>(task: Task<T>, timeout = 5000): Op<T> {
+    return new Op(
+      task.pid.rt,
+      function* () {
+        const r = yield* awaitTask(task, timeout, "exit");
+        if (r && r[0] === "ok") return r[1];
+        throw new ExitSignal([r![1], ["Elixir.Task", "await", list<Term>(task, timeout)]]);
+      },
+      "Task.await",
+    );
+  },
+  /** `["ok", v]`, `["exit", reason]`, or null when the task is still running after `timeout`. */
+  yield<T>(task: Task<T>, timeout = 5000): Op<["ok", T] | ["exit", Term] | null> {
+    return new Op(task.pid.rt, () => awaitTask(task, timeout, "nil"), "Task.yield");
+  },
+  /** Stops the task (exit shutdown, then kill after `shutdown` ms); returns its result if it had one. */
+  shutdown<T>(task: Task<T>, shutdown: number | "brutal_kill" = 5000): Op<["ok", T] | ["exit", Term] | null> {
+    return new Op(
+      task.pid.rt,
+      function* () {
+        const rt = task.pid.rt;
+        const self = rt.self();
+        rt.unlink(self, task.pid);
+        rt.signal(task.pid, self, shutdown === "brutal_kill" ? "kill" : "shutdown", "exit");
+        const r = yield* awaitTask(task, shutdown === "brutal_kill" ? Infinity : shutdown, "nil");
+        if (r === null) {
+          rt.signal(task.pid, self, "kill", "exit");
+          const k = yield* awaitTask(task, Infinity, "nil");
+          return k && k[0] === "exit" && (k[1] === "killed" || k[1] === "shutdown") ? null : k;
+        }
+        if (r[0] === "exit" && (r[1] === "shutdown" || r[1] === "killed" || r[1] === "noproc")) return null;
+        return r;
+      },
+      "Task.shutdown",
+    );
+  },
+};
+
+export { reasonFromThrow };
