@@ -1,0 +1,173 @@
+/**
+ * One-call demonstrations of the classic supervision lessons, for exploring outside the lessons:
+ * each builds a small tree on the active runtime, does one thing to it, and returns what happened
+ * (the tree before and after, and the events in between), which renders as a picture in a notebook.
+ *
+ * @example demoOneForAll()          // same crash as demoOneForOne, but every sibling restarts
+ * @example demoIntensity({ intensity: 2, crashes: 4 })
+ */
+
+import { Pid } from "./process.js";
+import { activeRuntime, snapshot } from "./processes.js";
+import { defineModule, type Module } from "./code.js";
+import { GenServer, type GenServerCallbacks } from "./gen_server.js";
+import { Supervisor } from "./supervisor.js";
+import { DynamicSupervisor } from "./dynamic_supervisor.js";
+import { crash } from "./faults.js";
+import { JUPYTER_DISPLAY, renderAs, type MimeBundle } from "./display-hook.js";
+import { textTree } from "./introspect.js";
+import type { RuntimeEvent, Strategy, TreeSnapshot, RestartType } from "./observe.js";
+import type { Term } from "./terms.js";
+
+/** What a demo did: the tree before and after, and every event in between. */
+export class DemoResult {
+  constructor(
+    readonly title: string,
+    readonly sup: Pid,
+    readonly before: TreeSnapshot,
+    readonly after: TreeSnapshot | null,
+    readonly events: RuntimeEvent[],
+    /** One sentence that says what to notice. */
+    readonly lesson: string,
+  ) {}
+
+  /** A short text account: the lesson, the restarts and exits in order. */
+  summary(): string {
+    const lines = [`${this.title}: ${this.lesson}`];
+    for (const e of this.events) {
+      if (e.type === "exit") lines.push(`  t=${e.t} exit ${e.pid} ${e.reason}`);
+      if (e.type === "restart") lines.push(`  t=${e.t} restart ${e.id} ${e.oldPid ?? "-"} -> ${e.newPid ?? "-"}`);
+      if (e.type === "report" && e.context === "shutdown") lines.push(`  t=${e.t} supervisor ${e.sup} gave up: ${e.reason}`);
+    }
+    return lines.join("\n");
+  }
+
+  [JUPYTER_DISPLAY](): MimeBundle {
+    return renderAs("demo", this, () => `${this.summary()}\n\nbefore:\n${textTree(this.before.root)}\n\nafter:\n${this.after ? textTree(this.after.root) : "(supervisor gone)"}`);
+  }
+}
+
+function workerModule(): Module<GenServerCallbacks> {
+  return defineModule<GenServerCallbacks>(activeRuntime(), "DemoWorker", {
+    init: (name: string) => ["ok", { name, handled: 0 }],
+    handleCall: (_req: Term, _from, s: { handled: number }) => ["reply", s.handled, { ...s, handled: s.handled + 1 }],
+  });
+}
+
+function worker(id: string, restart: RestartType = "permanent") {
+  const W = workerModule();
+  return { id, restart, start: () => GenServer.startLink(W, id) };
+}
+
+function childPid(sup: Pid, id: string): Pid {
+  const snap = snapshot(sup);
+  const n = snap.root.children?.find((c) => c.id === id);
+  const p = n?.pid ? activeRuntime().processes().find((x) => x.label === n.pid) : undefined;
+  if (!p) throw new Error(`demo: no running child '${id}'`);
+  return p;
+}
+
+function run(title: string, lesson: string, sup: Pid, act: () => void): DemoResult {
+  const rt = activeRuntime();
+  rt.settle();
+  const before = snapshot(sup);
+  const from = rt.events.length;
+  act();
+  rt.settle();
+  const events = rt.events.all().slice(from);
+  return new DemoResult(title, sup, before, sup.alive ? snapshot(sup) : null, events, lesson);
+}
+
+function startTree(strategy: Strategy, children: unknown[], flags: { intensity?: number; period?: number } = {}): Pid {
+  const r = Supervisor.startLink(children, { strategy, intensity: flags.intensity ?? 3, period: flags.period ?? 5 }).sync();
+  if (!Array.isArray(r) || r[0] !== "ok") throw new Error(`demo: the supervisor did not start: ${String(r)}`);
+  return r[1] as Pid;
+}
+
+function strategyDemo(strategy: Strategy, lesson: string): DemoResult {
+  const sup = startTree(strategy, [worker("a"), worker("b"), worker("c")]);
+  return run(`${strategy}: b crashes`, lesson, sup, () => crash(childPid(sup, "b"), "boom"));
+}
+
+/** Three workers a, b, c under one_for_one; b crashes: only b restarts. */
+export function demoOneForOne(): DemoResult {
+  return strategyDemo("one_for_one", "only the crashed child (b) is restarted; a and c keep their pids.");
+}
+
+/** Same tree under one_for_all: c and a are stopped (newest first), then a, b, c start again in order. */
+export function demoOneForAll(): DemoResult {
+  return strategyDemo("one_for_all", "every child is stopped (c, then a) and all restart in start order a, b, c.");
+}
+
+/** Same tree under rest_for_one: c (started after b) is stopped, then b and c restart; a is untouched. */
+export function demoRestForOne(): DemoResult {
+  return strategyDemo("rest_for_one", "the children started after b (c) are stopped; b and c restart, a keeps its pid.");
+}
+
+/** Permanent, transient and temporary children each exit `normal`, then each crash. */
+export function demoRestartTypes(): DemoResult {
+  const sup = startTree("one_for_one", [worker("permanent", "permanent"), worker("transient", "transient"), worker("temporary", "temporary")], { intensity: 10 });
+  return run("restart types: normal exits, then crashes", "permanent always restarts; transient only after an abnormal exit; temporary never (its spec is removed).", sup, () => {
+    const rt = activeRuntime();
+    for (const id of ["permanent", "transient", "temporary"]) {
+      crash(childPid(sup, id), "normal");
+      rt.settle();
+    }
+    for (const id of ["permanent", "temporary"]) {
+      try {
+        crash(childPid(sup, id), "boom");
+      } catch {
+        // the temporary child is gone after its normal exit: nothing to crash
+      }
+      rt.settle();
+    }
+  });
+}
+
+/** A worker crashes `crashes` times, `everyMs` apart, under `intensity` restarts per `period` seconds. */
+export function demoIntensity(opts: { intensity?: number; period?: number; crashes?: number; everyMs?: number } = {}): DemoResult {
+  const intensity = opts.intensity ?? 3;
+  const crashes = opts.crashes ?? intensity + 1;
+  const every = opts.everyMs ?? 100;
+  const sup = startTree("one_for_one", [worker("flaky"), worker("steady")], { intensity, period: opts.period ?? 5 });
+  return run(`restart intensity ${intensity} in ${opts.period ?? 5} s, ${crashes} crashes`, `up to ${intensity} restarts in the window are fine; restart number ${intensity + 1} makes the supervisor give up and exit with reason shutdown.`, sup, () => {
+    const rt = activeRuntime();
+    for (let i = 0; i < crashes && sup.alive; i++) {
+      crash(childPid(sup, "flaky"), "boom");
+      rt.settle();
+      rt.advance(every);
+    }
+  });
+}
+
+/** Nested supervisors: a worker deep in the tree keeps crashing until the failure climbs to the root. */
+export function demoCascade(): DemoResult {
+  const inner = () => Supervisor.startLink([worker("db")], { strategy: "one_for_one", intensity: 1, period: 5 });
+  const sup = startTree("one_for_one", [{ id: "inner", type: "supervisor", start: inner }, worker("web")], { intensity: 1, period: 5 });
+  return run("cascade: a crashing worker in a nested supervisor", "the inner supervisor gives up after its 2nd restart in the window and exits shutdown; the root restarts it once, then gives up too.", sup, () => {
+    const rt = activeRuntime();
+    for (let i = 0; i < 6 && sup.alive; i++) {
+      const innerPid = childPid(sup, "inner");
+      crash(childPid(innerPid, "db"), "boom");
+      rt.settle();
+    }
+  });
+}
+
+/** A DynamicSupervisor with max_children 3: start 4 children, crash one, terminate one. */
+export function demoDynamic(): DemoResult {
+  const rt = activeRuntime();
+  const r = DynamicSupervisor.startLink({ maxChildren: 3 }).sync();
+  const sup = (r as [string, Pid])[1];
+  const W = workerModule();
+  return run("DynamicSupervisor with max_children 3", "children start on demand; the 4th start answers {error, max_children}; a crashed child restarts under a new pid; terminate_child removes one.", sup, () => {
+    const pids: Pid[] = [];
+    for (const id of ["w1", "w2", "w3", "w4"]) {
+      const res = DynamicSupervisor.startChild(sup, { id, start: () => GenServer.startLink(W, id) }).sync();
+      if (Array.isArray(res) && res[0] === "ok") pids.push(res[1] as Pid);
+    }
+    crash(pids[0], "boom");
+    rt.settle();
+    DynamicSupervisor.terminateChild(sup, pids[1]).sync();
+  });
+}
