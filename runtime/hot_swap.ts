@@ -9,6 +9,7 @@ import { Module, defineModule, purge, softPurge, loadModule } from "./code.js";
 import { Op } from "./op.js";
 import { sys, type GenServerData } from "./gen_server.js";
 import { activeRuntime } from "./processes.js";
+import { supervisorState } from "./supervisor.js";
 import { ExitSignal, type Term } from "./terms.js";
 
 /**
@@ -33,7 +34,7 @@ export interface SwapResult {
 export function serversOf(mod: Module): Pid[] {
   return mod.rt.processes().filter((p) => {
     const d = p.data as GenServerData | null;
-    return !!d && typeof d === "object" && (d as GenServerData).mod === mod;
+    return !!d && typeof d === "object" && (d.mod === mod || supervisorState(p)?.mod === mod);
   });
 }
 
@@ -51,7 +52,7 @@ export function hotSwap(mod: Module, callbacks?: object, opts: { extra?: Term } 
       const out: SwapResult[] = [];
       for (const p of serversOf(mod)) {
         const d = p.data as GenServerData;
-        if (d.version === mod.current.version) continue;
+        if (d.mod === mod && d.version === mod.current.version) continue; // already on this version
         try {
           yield* sys.suspend(p);
           const result = yield* sys.changeCode(p, mod, oldVsn, opts.extra ?? []);

@@ -336,6 +336,40 @@ function supervisorCallbacks(rt: Runtime): GenServerCallbacks<SupState> {
   *terminate(_reason: Term, st: SupState): Blocking<void> {
     yield* terminateChildren(rt, st, st.children.slice());
   },
+
+  /**
+   * `sys:change_code` on a supervisor re-reads its module's init/1 (now the current code): new flags, updated
+   * specs for known ids (pids kept), new ids added unstarted, removed ids kept. Errors come back as
+   * `{error, E}` (so sys answers `{error, {error, E}}`).
+   */
+  *codeChange(_old: Term, st: SupState): Blocking<Term> {
+    const initFn = (st.mod.current.callbacks as { init?: (a: Term) => Term }).init;
+    let r: Term = typeof initFn === "function" ? initFn.call(st.mod.current.callbacks, st.args) : undefined;
+    if (r instanceof Op || isGen(r)) r = yield* r as Blocking<Term>;
+    if (r === "ignore") return ["ok", st];
+    if (!(Array.isArray(r) && r[0] === "ok" && Array.isArray(r[1]) && r[1].length === 2)) return r;
+    const [flags, specs] = r[1] as [SupFlags, unknown[]];
+    const f = checkFlags(flags, DEFAULT_FLAGS);
+    if ("error" in f) return ["error", f.error];
+    const fresh: Child[] = [];
+    for (const raw of Array.isArray(specs) ? specs : []) {
+      const c = checkChildSpec(normalizeSpec(raw, startOfModule), f.autoShutdown);
+      if ("error" in c) return ["error", c.error];
+      if (fresh.some((x) => termEquals(x.id, c.id))) return ["error", ["duplicate_child_name", c.id]];
+      fresh.push(c);
+    }
+    const keptOld: Child[] = [];
+    for (const old of st.children) {
+      const n = fresh.find((c) => termEquals(c.id, old.id));
+      if (n) {
+        n.pid = old.pid;
+        n.restarts = old.restarts;
+      } else keptOld.push(old);
+    }
+    Object.assign(st, f);
+    st.children = [...keptOld, ...fresh.slice().reverse()];
+    return ["ok", st];
+  },
   };
 }
 
