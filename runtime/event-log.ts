@@ -23,11 +23,13 @@ export class EventLog {
 
   push(e: RuntimeEvent): void {
     this.buf.push(e);
-    if (this.buf.length > this.capacity) {
+    // Trim in batches (at 1.5x capacity) so recording stays O(1) amortised on long runs.
+    if (this.buf.length > this.capacity + (this.capacity >> 1)) {
       const extra = this.buf.length - this.capacity;
       this.buf.splice(0, extra);
       this.dropped += extra;
     }
+    if (this.listeners.length === 0) return;
     for (const l of this.listeners) {
       try {
         l(e);
@@ -37,9 +39,9 @@ export class EventLog {
     }
   }
 
-  /** All retained events (a copy). */
+  /** All retained events (a copy), at most `capacity` of them. */
   all(): RuntimeEvent[] {
-    return this.buf.slice();
+    return this.buf.length > this.capacity ? this.buf.slice(this.buf.length - this.capacity) : this.buf.slice();
   }
 
   get length(): number {

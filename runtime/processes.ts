@@ -53,6 +53,11 @@ export function spawn(body: ProcessBody, opts: SpawnOpts = {}): Pid {
     run = () => (f as (...a: Term[]) => unknown).apply(version!.callbacks, args);
   } else if (typeof body === "function") {
     run = body;
+    if (isGeneratorFunction(body)) {
+      // Calling a generator function runs none of its code: take its generator directly (one object less).
+      const p = rt.spawnProcess({ link: opts.link ? caller : null, parent: caller, trapExit: opts.trapExit, name: opts.name, behaviourName: "process", body: (body as () => Blocking<unknown>)() });
+      return p;
+    }
   } else {
     throw new TypeError("spawn expects a generator function (function* () { ... }) or [Module, \"function\", args].");
   }
@@ -82,6 +87,11 @@ export function spawnLink(body: ProcessBody, opts: Omit<SpawnOpts, "link"> = {})
 export function spawnMonitor(body: ProcessBody): [Pid, Ref] {
   const p = spawn(body);
   return [p, monitor(p)];
+}
+
+const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor;
+function isGeneratorFunction(f: unknown): boolean {
+  return f instanceof GeneratorFunction;
 }
 
 function isGen(x: unknown): x is Blocking<unknown> {

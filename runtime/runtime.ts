@@ -132,15 +132,12 @@ export class Runtime {
     if (o.trapExit) p.trapExit = true;
     if (o.driver) p.driver = true;
     this.procs.set(p.id, p);
-    this.emit({
-      type: "spawn",
-      t: this.now(),
-      pid: p.label,
-      ...(o.parent ? { parent: o.parent.label } : {}),
-      ...(o.behaviourName ? { behaviour: o.behaviourName } : {}),
-      ...(o.module ? { module: o.module } : {}),
-      ...(o.version !== undefined ? { version: o.version } : {}),
-    });
+    const e: RuntimeEvent & { type: "spawn" } = { type: "spawn", t: this.now(), pid: p.label };
+    if (o.parent) e.parent = o.parent.label;
+    if (o.behaviourName) e.behaviour = o.behaviourName;
+    if (o.module) e.module = o.module;
+    if (o.version !== undefined) e.version = o.version;
+    this.emit(e);
     if (o.name) this.register(o.name, p);
     if (o.link) this.link(p, o.link);
     if (o.body) {
@@ -287,7 +284,9 @@ export class Runtime {
     } catch {
       // clean-up hooks must not stop the exit
     }
-    this.emit({ type: "exit", t: this.now(), pid: p.label, reason: formatTerm(reason), ...(p.name ? { name: p.name } : {}) });
+    const e: RuntimeEvent & { type: "exit" } = { type: "exit", t: this.now(), pid: p.label, reason: reason === "normal" ? ":normal" : formatTerm(reason) };
+    if (p.name) e.name = p.name;
+    this.emit(e);
     for (const h of this.exitHooks) h(p, reason);
     if (p === this.shell) this.shell = this.newShell();
     if (p.monitors) {
