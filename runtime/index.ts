@@ -51,6 +51,7 @@ export { kill, crash, injectDelay, chaos, ChaosMonkey, seededRandom, type ChaosO
 export { defmodule, hotSwap, purgeModule, softPurgeModule, loadNewVersion, serversOf, type SwapResult } from "./hot_swap.js";
 export { list, ErlList, Crash, ExitSignal, RuntimeError, formatTerm, termEquals, isCleanExit, type Term } from "./terms.js";
 export { textTree } from "./introspect.js";
+export { Metrics, metrics, type MetricsOptions } from "./metrics.js";
 export { DemoResult, demoOneForOne, demoOneForAll, demoRestForOne, demoRestartTypes, demoIntensity, demoCascade, demoDynamic } from "./demos.js";
 export { registerRenderer, JUPYTER_DISPLAY, type MimeBundle, type RenderableKind } from "./display-hook.js";
 export type * from "./observe.js";

@@ -49,3 +49,24 @@ describe("other demos", () => {
     expect(d.summary()).toContain("DynamicSupervisor");
   });
 });
+
+describe("metrics", () => {
+  it("samples the tree on the runtime clock, identically on every run", async () => {
+    const run = async () => {
+      setRuntime(new Runtime({ clock: "virtual" }));
+      const { metrics, demoOneForOne, advance, send } = await import("../runtime/index.js");
+      const d = demoOneForOne();
+      const m = metrics({ root: d.sup, everyMs: 100 });
+      const b = d.after!.root.children![1].pid!;
+      const proc = d.sup.rt.processes().find((p) => p.label === b)!;
+      for (let i = 0; i < 5; i++) send(proc, "junk"); // an unhandled message stays... or is dropped by handleInfo
+      advance(1000);
+      m.stop();
+      return m.samples;
+    };
+    const a = await run();
+    expect(a.length).toBe(11 * 4); // t = 0..1000 every 100 ms, supervisor + 3 workers
+    expect(new Set(a.map((s) => s.name))).toEqual(new Set(["a", "b", "c", a[0].name]));
+    expect(await run()).toEqual(a);
+  });
+});
