@@ -2,7 +2,7 @@
 # `npm start`: installs OTP Lab's kernelspec for this user and opens Jupyter on the lessons.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-bash kernel/scripts/setup.sh jupyter-notebook python3-jupyter-client || {
+bash kernel/scripts/setup.sh jupyter-notebook python3-jupyter-client fonts-dejavu-core || {
   echo "OTP Lab needs Jupyter. On Debian/Ubuntu: sudo apt-get install -y jupyter-notebook (or: pip install jupyterlab)" >&2
   exit 1
 }
