@@ -4,8 +4,8 @@
  */
 
 import { Pid, TIMEOUT, type Blocking } from "./process.js";
-import type { Runtime } from "./runtime.js";
-import { Module } from "./code.js";
+import { Module, getModule } from "./code.js";
+import { Runtime } from "./runtime.js";
 import { Op } from "./op.js";
 import { ExitSignal, reasonFromThrow, isTuple, type Term } from "./terms.js";
 import type { Child, StartFn } from "./child_spec.js";
@@ -40,7 +40,9 @@ export function* startChildI(start: StartFn, extra: Term[] = []): Blocking<Start
 function callStart(start: StartFn, extra: Term[]): Term {
   if (typeof start === "function") return start(...extra);
   const [mod, fn, args] = start;
-  const callbacks = mod instanceof Module ? mod.current.callbacks : undefined;
+  // A module given by name is looked up when the start runs, so the current version is used (R84).
+  const resolved = mod instanceof Module ? mod : Runtime.active ? getModule(Runtime.active, mod) : undefined;
+  const callbacks = resolved?.current.callbacks;
   const f = callbacks?.[fn];
   if (typeof f !== "function") {
     throw new ExitSignal(["undef", [mod instanceof Module ? mod.name : mod, fn, [...extra, ...args]]]);

@@ -212,3 +212,31 @@ describe("faults and introspection", () => {
     expect(processInfo(snap.root.children![0].pid!)).toBeUndefined(); // a label is not a registered name
   });
 });
+
+describe("continue and extra arguments", () => {
+  it("handleContinue runs right after init and after a callback, before the next message", async () => {
+    const seen: Term[] = [];
+    const M = defmodule("Cont", {
+      init: () => ["ok", 0, ["continue", "warm_up"]],
+      handleContinue: (c: Term, s: number) => (seen.push(c), ["noreply", s + 1]),
+      handleCall: (req: Term, _f: unknown, s: number) => (req === "again" ? ["reply", s, s, ["continue", "again"]] : ["reply", s, s, "hibernate"]),
+    });
+    const [, pid] = (await GenServer.start(M)) as [string, Pid];
+    expect(await GenServer.call(pid, "again")).toBe(1);
+    expect(await GenServer.call(pid, "get")).toBe(2);
+    expect(seen).toEqual(["warm_up", "again"]);
+  });
+  it("DynamicSupervisor prepends extra_arguments on start and on restart (R72, R73)", async () => {
+    const args: Term[] = [];
+    const M = defmodule("Extra", { init: (a: Term) => (args.push(a), ["ok", a]) });
+    const [, dyn] = (await DynamicSupervisor.startLink({ extraArguments: ["tenant-1"] })) as [string, Pid];
+    const [, child] = (await DynamicSupervisor.startChild(dyn, { id: "x", start: (tenant: string, n: number) => GenServer.startLink(M, [tenant, n]) , restart: "permanent", ...{} } as never)) as [string, Pid];
+    void child;
+    expect(args).toEqual([["tenant-1", undefined]]);
+    const r = await DynamicSupervisor.startChild(dyn, { id: "y", start: ["Extra" as never, "x", [7]] });
+    expect(r).toEqual(["error", ["EXIT", ["undef", ["Extra", "x", ["tenant-1", 7]]]]]);
+    kill(child);
+    rt.settle();
+    expect(args).toEqual([["tenant-1", undefined], ["tenant-1", undefined]]);
+  });
+});
