@@ -6,9 +6,30 @@
 type Command = { summary: string; load: () => Promise<{ main(argv: string[]): Promise<number> }> };
 
 const commands: Record<string, Command> = {
+  install: {
+    summary: "install [--user | --sys-prefix | --prefix DIR]   install the Jupyter kernelspec 'otp-lab'",
+    load: () => import("./install.js"),
+  },
+  kernel: {
+    summary: "kernel CONNECTION_FILE   run the kernel (Jupyter does this, from the kernelspec)",
+    load: () => import("./kernel-command.js"),
+  },
   scenario: {
     summary: "scenario FILE.json [--check]   run an OTP conformance scenario, print its trace",
     load: () => import("./scenario-command.js"),
+  },
+  assign: {
+    summary: "assign SRC.ipynb OUT.ipynb   write the student version of a source notebook (solutions stubbed, hidden tests removed)",
+    load: () => import("./grader/assign-command.js"),
+  },
+  run: {
+    summary: "run NOTEBOOK.ipynb [--out FILE] [--timeout SEC]   execute a notebook headless on a fresh kernel, save its outputs",
+    load: () => import("./grader/run-command.js"),
+  },
+  grade: {
+    summary:
+      "grade SUBMISSION.ipynb --source SRC.ipynb [--format json|junit|gradescope] [--out FILE] [--timeout SEC]   restore locked cells, run, score each grade_id",
+    load: () => import("./grader/grade-command.js"),
   },
 };
 

@@ -3,5 +3,5 @@
 # runs every test with vitest. End-to-end tests drive real Jupyter clients, so the packages are not optional.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash kernel/scripts/setup.sh python3-jupyter-client python3-nbclient jupyter-nbconvert python3-jupyter-kernel-test jupyter-notebook chromium fonts-dejavu-core
+bash kernel/scripts/setup.sh python3-jupyter-client jupyter-client python3-nbclient jupyter-nbconvert python3-jupyter-kernel-test jupyter-notebook chromium fonts-dejavu-core
 exec npx --no-install vitest run "$@"

@@ -1,0 +1,428 @@
+/**
+ * Runs cells: the kernel's language half, usable without ZeroMQ.
+ *
+ * `Executor.create()` preloads the runtime, widgets and display API as globals, routes `console` and
+ * `process.stdout/stderr` to the running cell, and starts the TypeScript thread (compile, type check,
+ * completion). `execute(code, callbacks)` then runs one cell:
+ *
+ *   1. `name?` / `?name` is a help request: the docs go to the pager payload, nothing runs.
+ *   2. The TypeScript thread compiles the cell (`transform.ts`) and type-checks it; a syntax or type error is
+ *      reported at the cell's line and column and the cell does not run (like tslab; the check costs a few ms
+ *      per cell once the language service is warm, a second for the very first cell).
+ *   3. The compiled generator is driven step by step, each step inside the interrupt guard; an `await` in the
+ *      cell is raced against interrupts.
+ *   4. The runtime settles (`getRuntime().settle()`), so what a cell shows does not depend on timing.
+ *   5. The last expression's value becomes the result (rich when it implements `Symbol.for("Jupyter.display")`).
+ *
+ * Errors thrown by timers or left as unhandled rejections are reported in the running cell, or the next one.
+ * The grader can drive notebooks through this class in a sandboxed child process.
+ */
+import { Console } from "node:console";
+import { EventEmitter } from "node:events";
+import { promisify } from "node:util";
+import vm from "node:vm";
+import { toBundle } from "./display.js";
+import { ModuleImporter } from "./imports.js";
+import { InterruptController, KeyboardInterrupt } from "./interrupt.js";
+import { output, type ExecuteCallbacks, type MimeBundle } from "./output.js";
+import { preload, type PreloadResult } from "./preload.js";
+import { log } from "./log.js";
+import { CellRegistry, locatedError, type ErrorContent } from "./traceback.js";
+import { TsClient, type Completions, type QuickInfo } from "./ts-client.js";
+import type { IsCompleteReply } from "./is-complete.js";
+
+/** The real `process.exit`, for the kernel's own shutdown (cells get a protected one). */
+export const exitProcess: (code?: number) => never = process.exit.bind(process);
+
+export type { ExecuteCallbacks, MimeBundle } from "./output.js";
+export type { ErrorContent } from "./traceback.js";
+
+export interface ExecutorOptions {
+  /** Directory imports and `require` resolve from (the notebook's). Default: `process.cwd()`. */
+  cwd?: string;
+  /** Type-check cells before running them. Default: true, unless OTP_LAB_TYPECHECK=0. */
+  typecheck?: boolean;
+  /** Shared interrupt state, when another thread sends interrupts (see `interrupt.ts`). */
+  interruptBuffer?: SharedArrayBuffer;
+  /** Modules to preload; default: runtime, widgets, kernel cell API. */
+  modules?: { label: string; url: URL }[];
+  /** Make `process.exit()` in a cell throw instead of ending the process (the kernel sets this). */
+  protectProcess?: boolean;
+}
+
+export interface ExecuteOptions {
+  silent?: boolean;
+  /** Count the cell and keep it in history; default `!silent`. */
+  storeHistory?: boolean;
+  /** Expressions to evaluate after the cell, by name (`user_expressions`). */
+  userExpressions?: Record<string, string>;
+}
+
+export type UserExpressionResult =
+  | { status: "ok"; data: MimeBundle; metadata: Record<string, unknown> }
+  | ({ status: "error" } & ErrorContent);
+
+export type ExecuteOutcome =
+  | { status: "ok"; executionCount: number; payload: Record<string, unknown>[]; userExpressions: Record<string, UserExpressionResult> }
+  | ({ status: "error"; executionCount: number } & ErrorContent);
+
+interface CellResult {
+  readonly value: unknown;
+}
+const RESULT = Symbol("otp-lab.result");
+
+const HELP = /^\s*(\?{1,2})?\s*([\p{L}_$][\p{L}\p{N}_$]*(?:\s*\.\s*[\p{L}_$][\p{L}\p{N}_$]*)*)\s*(\?{1,2})?\s*$/u;
+
+export class Executor {
+  readonly interrupt: InterruptController;
+  readonly typecheck: boolean;
+  readonly cwd: string;
+  private readonly registry = new CellRegistry();
+  private readonly importer: ModuleImporter;
+  private tsClient: TsClient | null = null;
+  private readonly otp: Record<string, unknown>;
+  private readonly timers: { setTimeout: unknown; setInterval: unknown; setImmediate: unknown };
+  private preloaded: PreloadResult | null = null;
+  private count = 0;
+
+  private constructor(options: ExecutorOptions) {
+    this.cwd = options.cwd ?? process.cwd();
+    this.typecheck = options.typecheck ?? process.env.OTP_LAB_TYPECHECK !== "0";
+    this.interrupt = new InterruptController(options.interruptBuffer);
+    this.importer = new ModuleImporter(this.cwd);
+    this.otp = {
+      import: this.importer.import,
+      named: this.importer.named,
+      meta: this.importer.meta,
+      result: (value: unknown): CellResult => ({ [RESULT]: true, value }) as unknown as CellResult,
+    };
+    this.timers = guardedTimers(this.interrupt.guard, (err) => output.backgroundError(this.registry.format(err)));
+    installProcessHooks(this.registry, options.protectProcess === true);
+    if (!("require" in globalThis)) {
+      Object.defineProperty(globalThis, "require", { value: this.importer.require, writable: true, configurable: true });
+    }
+  }
+
+  /**
+   * Creates the executor and preloads the notebook scope. The TypeScript thread starts now, or with
+   * `deferTypeScript` at the first `startTypeScript()` or cell (the kernel defers it until it has answered
+   * `kernel_info`, so that start-up does not compete with a second of TypeScript loading).
+   */
+  static async create(options: ExecutorOptions & { deferTypeScript?: boolean } = {}): Promise<Executor> {
+    const ex = new Executor(options);
+    log("executor constructed");
+    ex.preloaded = await preload({ guard: ex.interrupt.guard, modules: options.modules });
+    log("preloaded");
+    if (!options.deferTypeScript) ex.startTypeScript();
+    return ex;
+  }
+
+  /** Starts the TypeScript thread (compiling, type checking, completion) if it is not running yet. */
+  startTypeScript(): void {
+    void this.ts;
+  }
+
+  /** The TypeScript thread; if it died (it should not), a new one takes over with the cells run so far. */
+  private get ts(): TsClient {
+    if (!this.tsClient || this.tsClient.isDead) {
+      const restarted = this.tsClient !== null;
+      this.tsClient = new TsClient({ cwd: this.cwd, typecheck: this.typecheck });
+      // Not awaited: the thread may still be loading TypeScript; later requests queue behind these.
+      const modules = (this.preloaded?.modules ?? []).filter((m) => m.loaded).map((m) => ({ path: m.path, values: m.values }));
+      this.tsClient.setPreload(modules).catch(() => {});
+      if (restarted) this.tsClient.restore(this.committed).catch(() => {});
+    }
+    return this.tsClient;
+  }
+
+  /** Cells whose declarations the language service knows, in order (to restore a restarted thread). */
+  private readonly committed: string[] = [];
+
+  get executionCount(): number {
+    return this.count;
+  }
+
+  /** Text for `kernel_info_reply.banner`: what is in scope, and any module that failed to load. */
+  banner(): string {
+    const lines = [`OTP Lab — TypeScript on Node ${process.version}, with the OTP runtime preloaded.`];
+    for (const m of this.preloaded?.modules ?? []) {
+      if (m.loaded) lines.push(`  ${m.label}: ${m.values.length} names in scope`);
+    }
+    lines.push(...(this.preloaded?.notes ?? []).map((n) => `  ${n}`));
+    lines.push(this.typecheck ? "Cells are type-checked before they run." : "Type checking is off (OTP_LAB_TYPECHECK=0).");
+    lines.push("Help: name? shows documentation; Tab completes.");
+    return lines.join("\n");
+  }
+
+  async execute(code: string, callbacks: ExecuteCallbacks = {}, options: ExecuteOptions = {}): Promise<ExecuteOutcome> {
+    const silent = options.silent === true;
+    const store = options.storeHistory ?? !silent;
+    if (store) this.count++;
+    const count = this.count;
+    const label = store ? `Cell In[${count}]` : "Cell";
+    output.active = callbacks;
+    if (!silent) output.background = callbacks;
+    for (const e of output.takePendingErrors()) callbacks.error?.(e);
+    const waiter = new InterruptWaiter(this.interrupt);
+    try {
+      const help = HELP.exec(code);
+      if (help && (help[1] || help[3])) {
+        const name = help[2]!.replace(/\s+/g, "");
+        const info = await waiter.race(this.ts.inspect(name, name.length, (help[1] ?? help[3])!.length - 1));
+        if (!info.found) {
+          callbacks.stream?.("stdout", `Object \`${name}\` not found.\n`);
+          return { status: "ok", executionCount: count, payload: [], userExpressions: {} };
+        }
+        const payload = [{ source: "page", data: { "text/plain": info.text, "text/markdown": info.markdown }, start: 0 }];
+        return { status: "ok", executionCount: count, payload, userExpressions: {} };
+      }
+
+      let error: unknown = null;
+      let value: unknown;
+      const t0 = performance.now();
+      const prepared = await waiter.race(this.ts.prepare(code, { typecheck: this.typecheck, commit: store }));
+      log(`prepared ${label} in ${(performance.now() - t0).toFixed(1)} ms`);
+      if (prepared.ok && store) this.committed.push(code);
+      if (!prepared.ok) {
+        const ename = prepared.kind === "syntax" ? "SyntaxError" : "TSError";
+        const content = locatedError(ename, label, code, prepared.errors);
+        callbacks.error?.(content);
+        return { status: "error", executionCount: count, ...content };
+      }
+      try {
+        const fileName = this.registry.register(label, code, prepared.script.map);
+        const fn = new vm.Script(prepared.script.js, { filename: fileName }).runInThisContext() as (...args: unknown[]) => unknown;
+        value = await this.drive(fn, prepared.script.mode, waiter);
+      } catch (err) {
+        error = err;
+      }
+      try {
+        await this.settle(waiter);
+      } catch (err) {
+        error ??= err;
+      }
+      if (error === null && isResult(value) && value.value !== undefined && !silent && !isNoResult(value.value)) {
+        try {
+          const bundle = await waiter.race(Promise.resolve(toBundle(value.value)));
+          callbacks.result?.(bundle, {});
+        } catch (err) {
+          error = err;
+        }
+      }
+      // Let rejections the cell left unhandled surface while it still counts as running.
+      await new Promise((r) => setImmediate(r));
+      log(`ran ${label} in ${(performance.now() - t0).toFixed(1)} ms`);
+      if (error !== null) throw error;
+      const userExpressions: Record<string, UserExpressionResult> = {};
+      for (const [name, expr] of Object.entries(options.userExpressions ?? {})) {
+        userExpressions[name] = await this.evaluateExpression(expr, waiter);
+      }
+      return { status: "ok", executionCount: count, payload: [], userExpressions };
+    } catch (err) {
+      const content = this.registry.format(err);
+      callbacks.error?.(content);
+      return { status: "error", executionCount: count, ...content };
+    } finally {
+      waiter.dispose();
+      output.active = null;
+    }
+  }
+
+  complete(code: string, cursor: number): Promise<Completions> {
+    return this.ts.complete(code, cursor);
+  }
+
+  inspect(code: string, cursor: number, detail: number): Promise<QuickInfo> {
+    return this.ts.inspect(code, cursor, detail);
+  }
+
+  isComplete(code: string): Promise<IsCompleteReply> {
+    return this.ts.isComplete(code);
+  }
+
+  /** Stops the TypeScript thread (lets a script using the executor exit). */
+  async dispose(): Promise<void> {
+    await this.tsClient?.terminate();
+    this.tsClient = null;
+  }
+
+  /** Runs `code` as a handler body (comm callbacks): guarded, errors reported, never thrown. */
+  runGuarded(fn: () => void): void {
+    try {
+      this.interrupt.guard(fn);
+    } catch (err) {
+      output.backgroundError(this.registry.format(err));
+    }
+  }
+
+  private async drive(fn: (...args: unknown[]) => unknown, mode: "generator" | "async", waiter: InterruptWaiter): Promise<unknown> {
+    // If a cell replaced a global timer function with its own, later cells see that one, not the guarded one.
+    const g = globalThis as unknown as Record<string, unknown>;
+    const pick = (name: "setTimeout" | "setInterval" | "setImmediate") => (g[name] === NODE_TIMERS[name] ? this.timers[name] : g[name]);
+    const args = [this.otp, pick("setTimeout"), pick("setInterval"), pick("setImmediate")];
+    if (mode === "async") {
+      const p = this.interrupt.guard(() => fn.apply(undefined, args)) as Promise<unknown>;
+      return waiter.race(p);
+    }
+    const gen = this.interrupt.guard(() => fn.apply(undefined, args)) as Generator<unknown, unknown, unknown>;
+    let next: { ok: boolean; value: unknown } = { ok: true, value: undefined };
+    for (;;) {
+      if (waiter.takePending()) next = { ok: false, value: new KeyboardInterrupt() };
+      const input = next;
+      const step = this.interrupt.guard(() => (input.ok ? gen.next(input.value) : gen.throw(input.value)));
+      if (step.done) return step.value;
+      try {
+        next = { ok: true, value: await waiter.race(Promise.resolve(step.value)) };
+      } catch (err) {
+        next = { ok: false, value: err };
+      }
+    }
+  }
+
+  private async settle(waiter: InterruptWaiter): Promise<void> {
+    const settle = this.preloaded?.settle;
+    if (!settle) return;
+    const r = this.interrupt.guard(() => settle());
+    if (r instanceof Promise) await waiter.race(r);
+  }
+
+  private async evaluateExpression(expr: string, waiter: InterruptWaiter): Promise<UserExpressionResult> {
+    try {
+      const prepared = await this.ts.prepare(expr, { typecheck: false, commit: false, expression: true });
+      if (!prepared.ok) return { status: "error", ...locatedError("SyntaxError", "user_expressions", expr, prepared.errors) };
+      const fileName = this.registry.register("user_expressions", expr, prepared.script.map);
+      const fn = new vm.Script(prepared.script.js, { filename: fileName }).runInThisContext() as (...args: unknown[]) => unknown;
+      const value = await this.drive(fn, prepared.script.mode, waiter);
+      const bundle = await Promise.resolve(toBundle(isResult(value) ? value.value : undefined));
+      return { status: "ok", data: bundle, metadata: {} };
+    } catch (err) {
+      return { status: "error", ...this.registry.format(err) };
+    }
+  }
+}
+
+function isNoResult(v: unknown): boolean {
+  return (typeof v === "object" || typeof v === "function") && v !== null && (v as Record<symbol, unknown>)[Symbol.for("otp-lab.no-result")] === true;
+}
+
+function isResult(v: unknown): v is CellResult {
+  return typeof v === "object" && v !== null && (v as Record<symbol, unknown>)[RESULT] === true;
+}
+
+/**
+ * Races the cell's awaits against interrupts. An interrupt that arrives while nothing is awaited (the cell is
+ * between steps) is remembered and thrown into the cell at its next step.
+ */
+class InterruptWaiter {
+  private pending = false;
+  private reject: ((e: Error) => void) | null = null;
+  private readonly unsubscribe: () => void;
+
+  constructor(controller: InterruptController) {
+    this.unsubscribe = controller.onInterrupt(() => {
+      if (this.reject) {
+        const r = this.reject;
+        this.reject = null;
+        r(new KeyboardInterrupt());
+      } else this.pending = true;
+    });
+  }
+
+  takePending(): boolean {
+    const p = this.pending;
+    this.pending = false;
+    return p;
+  }
+
+  race<T>(p: Promise<T>): Promise<T> {
+    if (this.takePending()) {
+      p.catch(() => {});
+      return Promise.reject(new KeyboardInterrupt());
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.reject = reject;
+      p.then(
+        (v) => {
+          if (this.reject === reject) this.reject = null;
+          resolve(v);
+        },
+        (e: unknown) => {
+          if (this.reject === reject) this.reject = null;
+          reject(e);
+        },
+      );
+    });
+  }
+
+  dispose(): void {
+    this.unsubscribe();
+  }
+}
+
+type Guard = <T>(run: () => T) => T;
+
+const NODE_TIMERS = { setTimeout, setInterval, setImmediate } as Record<string, unknown>;
+
+/**
+ * The timers cells see: callbacks run inside the interrupt guard (so a busy loop in a timer can be stopped) and
+ * their exceptions become error outputs instead of crashing the kernel.
+ */
+function guardedTimers(guard: Guard, report: (err: unknown) => void) {
+  const wrap = (cb: unknown) =>
+    typeof cb !== "function"
+      ? cb
+      : function (this: unknown, ...args: unknown[]) {
+          try {
+            return guard(() => (cb as (...a: unknown[]) => unknown).apply(this, args));
+          } catch (err) {
+            report(err);
+            return undefined;
+          }
+        };
+  type AnyFn = (...a: unknown[]) => void;
+  const st = (cb: unknown, ms?: number, ...args: unknown[]) => setTimeout(wrap(cb) as AnyFn, ms, ...args);
+  const si = (cb: unknown, ms?: number, ...args: unknown[]) => setInterval(wrap(cb) as AnyFn, ms, ...args);
+  const sim = (cb: unknown, ...args: unknown[]) => setImmediate(wrap(cb) as AnyFn, ...args);
+  // util.promisify(setTimeout) keeps working.
+  for (const [mine, orig] of [
+    [st, setTimeout],
+    [sim, setImmediate],
+  ] as const) {
+    const custom = (orig as unknown as Record<symbol, unknown>)[promisify.custom];
+    if (custom) Object.defineProperty(mine, promisify.custom, { value: custom });
+  }
+  return { setTimeout: st, setInterval: si, setImmediate: sim };
+}
+
+let processHooksInstalled = false;
+
+/** Console, stdout/stderr, uncaught errors: all go to the running cell. Installed once per process. */
+function installProcessHooks(registry: CellRegistry, protectProcess: boolean): void {
+  if (processHooksInstalled) return;
+  processHooksInstalled = true;
+  // An EventEmitter with a synchronous write(): all Console needs, and output keeps its order even in a busy loop.
+  const writer = (name: "stdout" | "stderr") =>
+    Object.assign(new EventEmitter(), {
+    write(chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
+      const text = typeof chunk === "string" ? chunk : Buffer.isBuffer(chunk) || chunk instanceof Uint8Array ? Buffer.from(chunk).toString("utf8") : String(chunk);
+      output.stream(name, text);
+      const done = typeof encoding === "function" ? encoding : cb;
+      if (typeof done === "function") queueMicrotask(() => (done as (e: null) => void)(null));
+      return true;
+    },
+    });
+  const out = writer("stdout");
+  const err = writer("stderr");
+  const console = new Console({ stdout: out as unknown as NodeJS.WritableStream, stderr: err as unknown as NodeJS.WritableStream, colorMode: false });
+  Object.defineProperty(globalThis, "console", { value: console, writable: true, configurable: true, enumerable: false });
+  process.stdout.write = out.write as typeof process.stdout.write;
+  process.stderr.write = err.write as typeof process.stderr.write;
+  process.on("uncaughtException", (e) => output.backgroundError(registry.format(e)));
+  process.on("unhandledRejection", (reason) => output.backgroundError(registry.format(reason)));
+  if (protectProcess) {
+    const message = "process.exit() would stop the kernel; use the notebook's Kernel > Restart instead";
+    process.exit = ((code?: number) => {
+      throw new Error(`${message} (exit code ${code ?? 0})`);
+    }) as typeof process.exit;
+  }
+}
