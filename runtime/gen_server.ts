@@ -22,7 +22,7 @@ import { sleep, type Runtime } from "./runtime.js";
 import { getRuntime } from "./default.js";
 import { Op } from "./op.js";
 import { Module, ModuleVersion, codeTable, type CodeUser } from "./code.js";
-import { ExitSignal, list, reasonFromThrow, type Term } from "./terms.js";
+import { ExitSignal, formatTerm, list, reasonFromThrow, type Term } from "./terms.js";
 import type { Timer } from "./clock.js";
 
 export type From = [Pid, Ref];
@@ -38,7 +38,24 @@ export interface GenServerCallbacks<S = any> {
   codeChange?(oldVsn: Term, state: S, extra: Term): Res<Term>;
 }
 
-export type StartResult = ["ok", Pid] | "ignore" | ["error", Term];
+/**
+ * What a start returns. The error reason is typed `any` so that `const [, pid] = await GenServer.startLink(...)`
+ * type-checks in a notebook cell; `okPid(result)` is the checked way (Elixir's `{:ok, pid} = ...`).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type StartResult = ["ok", Pid] | "ignore" | ["error", any];
+
+/**
+ * The pid of a successful start, like Elixir's `{:ok, pid} = GenServer.start_link(...)`: anything else throws a
+ * MatchError that shows the actual result.
+ * @example const counter = okPid(await GenServer.startLink(Counter, 0))
+ */
+export function okPid(result: unknown): Pid {
+  if (Array.isArray(result) && result[0] === "ok" && result[1] instanceof Pid) return result[1];
+  const err = new Error(`no match of right hand side value: ${formatTerm(result)} (expected ["ok", pid])`);
+  err.name = "MatchError";
+  throw err;
+}
 
 export interface StartOptions {
   /** Register the process under this name (`{local, Name}`). */

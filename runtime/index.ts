@@ -11,7 +11,7 @@ export { Pid, Ref, type Blocking } from "./process.js";
 export { Op } from "./op.js";
 export { EventLog } from "./event-log.js";
 export { Module } from "./code.js";
-export { GenServer, sys, type GenServerCallbacks, type From, type StartResult, type StartOptions } from "./gen_server.js";
+export { GenServer, sys, okPid, type GenServerCallbacks, type From, type StartResult, type StartOptions } from "./gen_server.js";
 export { Supervisor, ELIXIR_DEFAULTS, type ChildInfo, type ChildCounts, type SupervisorOptions } from "./supervisor.js";
 export { DynamicSupervisor, type DynamicOptions } from "./dynamic_supervisor.js";
 export { DEFAULT_FLAGS, Restarting, ChildRecord, type ChildSpec, type SupFlags, type Shutdown, type AutoShutdown } from "./child_spec.js";

@@ -208,8 +208,18 @@ export function now(): number {
   return activeRuntime().now();
 }
 
+/**
+ * Reads from outside a process first let the runtime finish what is already runnable, so a cell that kills a
+ * child and then looks sees what a call to the supervisor would report: the restart already done (messages to
+ * one process are handled in order). Inside a process, reads are immediate.
+ */
+function settledForRead(rt: Runtime): void {
+  if (Runtime.active !== rt) rt.settle();
+}
+
 export function processInfo(p: Pid | string): ProcessInfo | undefined {
   const rt = rtOf(p);
+  settledForRead(rt);
   const pid = rt.resolve(p);
   return pid && pid.alive ? info(rt, pid) : undefined;
 }
@@ -217,12 +227,15 @@ export function processInfo(p: Pid | string): ProcessInfo | undefined {
 /** All live processes with their info (Observer's process table). */
 export function processes(): ProcessInfo[] {
   const rt = activeRuntime();
+  settledForRead(rt);
   return rt.processes().filter((p) => p !== rt.shell && !p.driver).map((p) => info(rt, p));
 }
 
 /** The supervision tree under `root` as JSON (renders as a diagram in a notebook). */
 export function snapshot(root: Pid | string): TreeSnapshot {
-  return snap(rtOf(root), root);
+  const rt = rtOf(root);
+  settledForRead(rt);
+  return snap(rt, root);
 }
 
 /** The runtime's event log (renders as a sequence diagram in a notebook). */
