@@ -45,12 +45,16 @@ export class RealClock implements Clock {
 export class TimerHeap {
   private heap: Timer[] = [];
   private seq = 0;
+  private addsSinceCompact = 0;
 
   get size(): number {
     return this.heap.length;
   }
 
   add(at: number, fire: () => void): Timer {
+    // Cancelled timers stay in the heap until they reach the top; a call with a timeout that returns at once
+    // leaves one behind each time. Dropping them every so often keeps the heap the size of the live timers.
+    if (++this.addsSinceCompact >= Math.max(4096, this.heap.length)) this.compact();
     const t: Timer = { at, seq: this.seq++, cancelled: false, fire };
     const h = this.heap;
     h.push(t);
@@ -94,6 +98,14 @@ export class TimerHeap {
 
   clear(): void {
     this.heap = [];
+  }
+
+  private compact(): void {
+    this.addsSinceCompact = 0;
+    const live = this.heap.filter((t) => !t.cancelled);
+    if (live.length === this.heap.length) return;
+    live.sort((a, b) => (less(a, b) ? -1 : less(b, a) ? 1 : 0)); // a sorted array is a valid min-heap
+    this.heap = live;
   }
 }
 

@@ -4,6 +4,7 @@
  */
 
 import { Runtime, type RuntimeOptions } from "./runtime.js";
+import { Ref } from "./process.js";
 
 let current: Runtime | null = null;
 
@@ -30,6 +31,7 @@ export function resetRuntime(opts?: RuntimeOptions): Runtime {
     eventCapacity: opts?.eventCapacity,
   });
   old?.reset();
+  Ref.resetNumbering();
   current = next;
   return next;
 }

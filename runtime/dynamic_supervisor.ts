@@ -134,21 +134,35 @@ function dynCallbacks(rt: Runtime): GenServerCallbacks<DynState> {
     const waiting = new Map<Pid, DynChild>();
     const byTime = new Map<number, Pid[]>();
     const errors: Array<[Term, Pid]> = [];
+    // monitor_child/1 for every child first: monitor, unlink, and take a pending EXIT (the child already died).
+    // Pending EXITs are collected in one pass over the mailbox, not one scan per child: with 100,000 children
+    // a per-child scan is quadratic (on the BEAM the mailbox stays short here, as children die later).
+    const pendingExit = new Map<Pid, Term>();
+    const mb = self.mailbox;
+    if (mb && mb.length > 0) {
+      const keep: Term[] = [];
+      for (const m of mb.toArray()) {
+        if (Array.isArray(m) && m[0] === "EXIT" && m[1] instanceof Pid && which.has(m[1]) && !pendingExit.has(m[1])) pendingExit.set(m[1], m[2]);
+        else keep.push(m);
+      }
+      mb.clear();
+      for (const m of keep) mb.push(m);
+    }
+    const toStop: Array<[Pid, DynChild]> = [];
     for (const [pid, e] of which) {
       if (isRestarting(e)) continue;
-      rt.monitor(self, pid);
+      const mon = rt.monitor(self, pid);
       rt.unlink(self, pid);
-      const mb = self.mailbox;
-      const i = mb ? mb.find((m) => Array.isArray(m) && m[0] === "EXIT" && m[1] === pid) : -1;
-      if (i >= 0) {
-        // Already dead: its EXIT was pending (monitor_child/1).
-        const reason = (mb!.removeAt(i) as Term[])[2];
-        const j = mb!.find((m) => Array.isArray(m) && m[0] === "DOWN" && m[3] === pid);
-        if (j >= 0) mb!.removeAt(j);
+      if (pendingExit.has(pid)) {
+        const reason = pendingExit.get(pid);
+        rt.demonitor(self, mon, true);
         if (!(reason === "normal" && e.restart !== "permanent")) errors.push([reason, pid]);
         continue;
       }
       waiting.set(pid, e);
+      toStop.push([pid, e]);
+    }
+    for (const [pid, e] of toStop) {
       if (e.shutdown === "brutal_kill") rt.signal(pid, self, "kill", "exit");
       else {
         rt.signal(pid, self, "shutdown", "exit");

@@ -84,8 +84,6 @@ export interface GenServerData extends CodeUser {
 export const CRASH = "$otp_lab_crash";
 
 const GS_TIMEOUT = Symbol("gen_server timeout");
-/** Tags of calls still waiting for a reply: a reply to any other tag is dropped (process aliases, R19). */
-const activeCalls = new WeakSet<Ref>();
 let anonymous = 0;
 
 function isGen(x: unknown): x is Blocking<unknown> {
@@ -121,7 +119,7 @@ export const genServerBehaviour: Behaviour = {
       (d.deferred ??= []).push(msg);
       return;
     }
-    return dispatch(p, d, msg);
+    return fastDispatch(p, d, msg) ?? undefined;
   },
   onExit(p: Pid) {
     const d = p.data as GenServerData;
@@ -131,6 +129,65 @@ export const genServerBehaviour: Behaviour = {
     return (p.data as GenServerData).state;
   },
 };
+
+/**
+ * The common case without a generator per message: a plain callback returning a simple reply or noreply is
+ * handled synchronously. Anything that may block (a generator callback, a delay, a stop, an extra element)
+ * takes the general path, `dispatch`, with the same semantics.
+ */
+function fastDispatch(p: Pid, d: GenServerData, msg: Term): Blocking<void> | void {
+  if (d.delay || !Array.isArray(msg) || msg[0] === "EXIT") return dispatch(p, d, msg);
+  const v = d.mod.current;
+  const cbs = v.callbacks;
+  const tag = msg[0];
+  let result: Term;
+  let from: From | null = null;
+  d.runningCode = v;
+  try {
+    if (tag === "$gen_call" && cbs.handleCall) {
+      from = msg[1] as From;
+      result = cbs.handleCall.call(cbs, msg[2], from, d.state);
+    } else if (tag === "$gen_cast" && cbs.handleCast) {
+      result = cbs.handleCast.call(cbs, msg[1], d.state);
+    } else if (tag !== "$gen_call" && tag !== "$gen_cast" && cbs.handleInfo) {
+      result = cbs.handleInfo.call(cbs, msg, d.state);
+    } else {
+      d.runningCode = null;
+      return dispatch(p, d, msg);
+    }
+  } catch (err) {
+    d.runningCode = null;
+    return terminateAndExit(p, d, reasonFromThrow(err)); // R25
+  }
+  if (isGen(result)) {
+    const g = result;
+    const sender = from;
+    return (function* (): Blocking<void> {
+      let r: Term;
+      try {
+        r = yield* g;
+      } catch (err) {
+        d.runningCode = null;
+        return yield* terminateAndExit(p, d, reasonFromThrow(err));
+      }
+      d.runningCode = null;
+      yield* handleResult(p.rt, p, d, r, sender);
+    })();
+  }
+  d.runningCode = null;
+  if (Array.isArray(result)) {
+    if (from && result.length === 3 && result[0] === "reply") {
+      reply(from, result[1]);
+      d.state = result[2];
+      return;
+    }
+    if (result.length === 2 && result[0] === "noreply") {
+      d.state = result[1];
+      return;
+    }
+  }
+  return handleResult(p.rt, p, d, result, from);
+}
 
 function* dispatch(p: Pid, d: GenServerData, msg: Term): Blocking<void> {
   const rt = p.rt;
@@ -258,7 +315,7 @@ function* terminateAndExit(p: Pid, d: GenServerData, reason: Term, beforeExit?: 
 /** `gen_server:reply/2`: dropped if the caller stopped waiting (timed out or died), R19. */
 export function reply(from: From, value: Term): "ok" {
   const [caller, tag] = from;
-  if (activeCalls.has(tag) && caller.alive) caller.rt.deliver(caller, [tag, value]);
+  if (tag.alias && caller.alive) caller.rt.deliver(caller, [tag, value]);
   return "ok";
 }
 
@@ -444,13 +501,13 @@ export function* doCall(rt: Runtime, server: Pid | string, tagName: string, requ
   if (!target || target.dead) throw new ExitSignal(failure("noproc")); // R18
   if (target === self) throw new ExitSignal(failure("calling_self"));
   const ref = rt.monitor(self, target);
-  activeCalls.add(ref);
+  ref.alias = true; // replies to this call are accepted until it ends (R19)
   rt.send(target, [tagName, [self, ref], request]);
   const m = yield {
     match: (msg: Term) => Array.isArray(msg) && (msg[0] === ref || (msg[0] === "DOWN" && msg[1] === ref)),
     timeout,
   };
-  activeCalls.delete(ref);
+  ref.alias = false;
   if (m === TIMEOUT) {
     rt.demonitor(self, ref, true);
     throw new ExitSignal(failure("timeout"));

@@ -41,12 +41,21 @@ export interface Behaviour {
   state?(p: Pid): Term;
 }
 
-/** A monitor reference, like Erlang's `make_ref()`. */
+/** A reference, like Erlang's `make_ref()`; a monitor's ref also knows who watches whom. */
 export class Ref {
   private static next = 1;
   readonly id = Ref.next++;
+  /** For a monitor: the watching process and the watched one. */
+  watcher: Pid | null = null;
+  target: Pid | null = null;
+  /** A call waiting for its reply through this ref (a process alias, OTP 24+): replies to others are dropped. */
+  alias = false;
   toString(): string {
     return `#Reference<${this.id}>`;
+  }
+  /** Restarts numbering (a fresh runtime prints the same refs on every run of a notebook). */
+  static resetNumbering(): void {
+    Ref.next = 1;
   }
 }
 
@@ -62,10 +71,10 @@ export class Pid {
   behaviour: Behaviour | null = null;
   mailbox: Mailbox | null = null;
   links: Set<Pid> | null = null;
-  /** Monitors this process holds: ref → watched process. */
-  monitors: Map<Ref, Pid> | null = null;
-  /** Monitors on this process: ref → watcher. */
-  monitoredBy: Map<Ref, Pid> | null = null;
+  /** Monitors this process holds, by ref id (numeric keys hash fast). */
+  monitors: Map<number, Ref> | null = null;
+  /** Monitors on this process, by ref id. */
+  monitoredBy: Map<number, Ref> | null = null;
   cont: Blocking<unknown> | null = null;
   recv: Receive | null = null;
   recvTimer: Timer | null = null;

@@ -290,7 +290,7 @@ export class Runtime {
     for (const h of this.exitHooks) h(p, reason);
     if (p === this.shell) this.shell = this.newShell();
     if (p.monitors) {
-      for (const [ref, target] of p.monitors) target.monitoredBy?.delete(ref);
+      for (const ref of p.monitors.values()) ref.target!.monitoredBy?.delete(ref.id);
       p.monitors = null;
     }
     const links = p.links;
@@ -304,8 +304,9 @@ export class Runtime {
       }
     }
     if (watchers) {
-      for (const [ref, w] of watchers) {
-        w.monitors?.delete(ref);
+      for (const ref of watchers.values()) {
+        const w = ref.watcher!;
+        w.monitors?.delete(ref.id);
         this.deliver(w, ["DOWN", ref, "process", p, reason]);
       }
     }
@@ -343,19 +344,17 @@ export class Runtime {
       this.deliver(watcher, ["DOWN", ref, "process", target, "noproc"]);
       return ref;
     }
-    (watcher.monitors ??= new Map()).set(ref, target);
-    (target.monitoredBy ??= new Map()).set(ref, watcher);
+    ref.watcher = watcher;
+    ref.target = target;
+    (watcher.monitors ??= new Map()).set(ref.id, ref);
+    (target.monitoredBy ??= new Map()).set(ref.id, ref);
     return ref;
   }
 
   /** `demonitor(Ref, [flush])`. */
   demonitor(watcher: Pid, ref: Ref, flush = false): void {
-    const target = watcher.monitors?.get(ref);
-    if (target) {
-      watcher.monitors!.delete(ref);
-      target.monitoredBy?.delete(ref);
-    }
-    if (flush && watcher.mailbox) {
+    if (watcher.monitors?.delete(ref.id)) ref.target!.monitoredBy?.delete(ref.id);
+    if (flush && watcher.mailbox && watcher.mailbox.length > 0) {
       const i = watcher.mailbox.find((m) => Array.isArray(m) && m[0] === "DOWN" && m[1] === ref);
       if (i >= 0) watcher.mailbox.removeAt(i);
     }
