@@ -9,7 +9,7 @@
 
 import { Pid } from "./process.js";
 import { activeRuntime, snapshot } from "./processes.js";
-import { defineModule, type Module } from "./code.js";
+import { defineModule, getModule, type Module } from "./code.js";
 import { GenServer, type GenServerCallbacks } from "./gen_server.js";
 import { Supervisor } from "./supervisor.js";
 import { DynamicSupervisor } from "./dynamic_supervisor.js";
@@ -47,15 +47,19 @@ export class DemoResult {
   }
 }
 
+/** The demos' worker module, defined on first use and then reused (so its version stays 1). */
 function workerModule(): Module<GenServerCallbacks> {
-  return defineModule<GenServerCallbacks>(activeRuntime(), "DemoWorker", {
+  const rt = activeRuntime();
+  const existing = getModule(rt, "DemoWorker") as Module<GenServerCallbacks> | undefined;
+  if (existing) return existing;
+  return defineModule<GenServerCallbacks>(rt, "DemoWorker", {
     init: (name: string) => ["ok", { name, handled: 0 }],
     handleCall: (_req: Term, _from, s: { handled: number }) => ["reply", s.handled, { ...s, handled: s.handled + 1 }],
   });
 }
 
-function worker(id: string, restart: RestartType = "permanent") {
-  const W = workerModule();
+/** A demo worker child spec. Each demo defines the module once: redefining it would load a new version. */
+function worker(W: Module<GenServerCallbacks>, id: string, restart: RestartType = "permanent") {
   return { id, restart, start: () => GenServer.startLink(W, id) };
 }
 
@@ -85,7 +89,8 @@ function startTree(strategy: Strategy, children: unknown[], flags: { intensity?:
 }
 
 function strategyDemo(strategy: Strategy, lesson: string): DemoResult {
-  const sup = startTree(strategy, [worker("a"), worker("b"), worker("c")]);
+  const W = workerModule();
+  const sup = startTree(strategy, [worker(W, "a"), worker(W, "b"), worker(W, "c")]);
   return run(`${strategy}: b crashes`, lesson, sup, () => crash(childPid(sup, "b"), "boom"));
 }
 
@@ -106,7 +111,8 @@ export function demoRestForOne(): DemoResult {
 
 /** Permanent, transient and temporary children each exit `normal`, then each crash. */
 export function demoRestartTypes(): DemoResult {
-  const sup = startTree("one_for_one", [worker("permanent", "permanent"), worker("transient", "transient"), worker("temporary", "temporary")], { intensity: 10 });
+  const W = workerModule();
+  const sup = startTree("one_for_one", [worker(W, "permanent", "permanent"), worker(W, "transient", "transient"), worker(W, "temporary", "temporary")], { intensity: 10 });
   return run("restart types: normal exits, then crashes", "permanent always restarts; transient only after an abnormal exit; temporary never (its spec is removed).", sup, () => {
     const rt = activeRuntime();
     for (const id of ["permanent", "transient", "temporary"]) {
@@ -129,7 +135,8 @@ export function demoIntensity(opts: { intensity?: number; period?: number; crash
   const intensity = opts.intensity ?? 3;
   const crashes = opts.crashes ?? intensity + 1;
   const every = opts.everyMs ?? 100;
-  const sup = startTree("one_for_one", [worker("flaky"), worker("steady")], { intensity, period: opts.period ?? 5 });
+  const W = workerModule();
+  const sup = startTree("one_for_one", [worker(W, "flaky"), worker(W, "steady")], { intensity, period: opts.period ?? 5 });
   return run(`restart intensity ${intensity} in ${opts.period ?? 5} s, ${crashes} crashes`, `up to ${intensity} restarts in the window are fine; restart number ${intensity + 1} makes the supervisor give up and exit with reason shutdown.`, sup, () => {
     const rt = activeRuntime();
     for (let i = 0; i < crashes && sup.alive; i++) {
@@ -142,8 +149,9 @@ export function demoIntensity(opts: { intensity?: number; period?: number; crash
 
 /** Nested supervisors: a worker deep in the tree keeps crashing until the failure climbs to the root. */
 export function demoCascade(): DemoResult {
-  const inner = () => Supervisor.startLink([worker("db")], { strategy: "one_for_one", intensity: 1, period: 5 });
-  const sup = startTree("one_for_one", [{ id: "inner", type: "supervisor", start: inner }, worker("web")], { intensity: 1, period: 5 });
+  const W = workerModule();
+  const inner = () => Supervisor.startLink([worker(W, "db")], { strategy: "one_for_one", intensity: 1, period: 5 });
+  const sup = startTree("one_for_one", [{ id: "inner", type: "supervisor", start: inner }, worker(W, "web")], { intensity: 1, period: 5 });
   return run("cascade: a crashing worker in a nested supervisor", "the inner supervisor gives up after its 2nd restart in the window and exits shutdown; the root restarts it once, then gives up too.", sup, () => {
     const rt = activeRuntime();
     for (let i = 0; i < 6 && sup.alive; i++) {

@@ -46,6 +46,7 @@ export interface DynState {
   children: Map<Pid, Entry>;
   restarts: number[];
   gaveUp?: { t: number };
+  reactions?: number;
 }
 
 export interface DynamicOptions extends StartOptions {
@@ -98,7 +99,7 @@ function dynCallbacks(rt: Runtime): GenServerCallbacks<DynState> {
       st.children.delete(pid);
       c.restarts++;
       st.children.set(s[1], c);
-      rt.emit({ type: "restart", t: rt.now(), sup: st.self.label, id: String(c.id), oldPid: pid.label, newPid: s[1].label });
+      rt.emit({ type: "restart", t: rt.now(), sup: st.self.label, id: String(c.id), oldPid: pid.label, newPid: s[1].label, reaction: (st.reactions = (st.reactions ?? 0) + 1) });
       return "ok";
     }
     if (s[0] === "ok") {
@@ -106,6 +107,7 @@ function dynCallbacks(rt: Runtime): GenServerCallbacks<DynState> {
       return "ok";
     }
     report(rt, st.self, "start_error", s[1], ["restarting", pid], c.id);
+    rt.emit({ type: "restart", t: rt.now(), sup: st.self.label, id: String(c.id), oldPid: pid.label, reaction: (st.reactions = (st.reactions ?? 0) + 1) });
     st.children.set(pid, { restarting: c });
     rt.send(st.self, ["$gen_restart", pid]); // a plain message, not a cast (R73)
     return "ok";

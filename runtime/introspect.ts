@@ -9,6 +9,7 @@ import { Pid } from "./process.js";
 import type { Runtime } from "./runtime.js";
 import { formatTerm, type Term } from "./terms.js";
 import type { GenServerData } from "./gen_server.js";
+import type { CodeUser } from "./code.js";
 import { childMeta, supervisorState } from "./supervisor.js";
 import { dynamicState } from "./dynamic_supervisor.js";
 import { Restarting } from "./child_spec.js";
@@ -83,15 +84,17 @@ export function processInfo(rt: Runtime, pid: Pid): ProcessInfo {
   // A supervisor's state holds its specs (functions, modules): count per child instead of walking it.
   const stateBytes = sup ? 96 * sup.children.length : dyn ? 96 * dyn.children.size : d ? approxSize(d.state) : 0;
   const memory = pid.dead ? 0 : BASE_BYTES + mailbox * 48 + (pid.mailbox ? approxSize(pid.mailbox.toArray()) : 0) + stateBytes;
-  const moduleName = sup ? sup.mod.name : mod?.name;
+  // A plain process spawned from a module function runs the version it started in (R84).
+  const running = !d ? (pid.data as CodeUser | null)?.runningCode ?? null : null;
+  const moduleName = sup ? sup.mod.name : mod?.name ?? running?.module.name;
   return {
     pid: pid.label,
     ...(pid.name ? { name: pid.name } : {}),
     status,
     behaviour: d?.kind ?? (d ? "gen_server" : pid.behaviour?.name ?? "process"),
     ...(moduleName && !moduleName.startsWith("anonymous#") && !dyn ? { module: moduleName } : {}),
-    ...(d ? { version: d.version } : {}),
-    oldCode: !!(d && mod && d.version < mod.current.version),
+    ...(d ? { version: d.version } : running ? { version: running.version } : {}),
+    oldCode: !!((d && mod && d.version < mod.current.version) || (running && running !== running.module.current)),
     mailbox,
     links: [...(pid.links ?? [])].map((p) => p.label),
     monitors: [...(pid.monitors?.values() ?? [])].map((r) => r.target!.label),

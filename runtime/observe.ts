@@ -23,7 +23,12 @@ export type RuntimeEvent =
   | { type: "exit"; t: number; pid: PidString; reason: TermText; name?: string }
   | { type: "send"; t: number; from?: PidString; to: PidString; msg: TermText }
   | { type: "signal"; t: number; from?: PidString; to: PidString; reason: TermText }
-  | { type: "restart"; t: number; sup: PidString; id: string; oldPid?: PidString; newPid?: PidString }
+  /**
+   * A child restarted by its supervisor (no newPid: the attempt failed and will be retried). `reaction` numbers
+   * the supervisor's reactions: OTP counts one restart per reaction toward the intensity (R43), however many
+   * children a one_for_all or rest_for_one reaction restarts.
+   */
+  | { type: "restart"; t: number; sup: PidString; id: string; oldPid?: PidString; newPid?: PidString; reaction?: number }
   | { type: "report"; t: number; sup: PidString; context: ReportContext; child?: PidString; id?: string; reason: TermText }
   | { type: "code_load"; t: number; module: string; version: number }
   | { type: "code_purge"; t: number; module: string; version: number; killed: PidString[] }

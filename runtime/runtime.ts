@@ -134,6 +134,7 @@ export class Runtime {
     this.procs.set(p.id, p);
     const e: RuntimeEvent & { type: "spawn" } = { type: "spawn", t: this.now(), pid: p.label };
     if (o.parent) e.parent = o.parent.label;
+    if (o.name) e.name = o.name;
     if (o.behaviourName) e.behaviour = o.behaviourName;
     if (o.module) e.module = o.module;
     if (o.version !== undefined) e.version = o.version;
@@ -203,8 +204,7 @@ export class Runtime {
       throw new ExitSignal(["badarg", ["send", to, msg]]);
     }
     if (this.events.traceMessages) {
-      const from = this.current;
-      this.emit({ type: "send", t: this.now(), ...(from ? { from: from.label } : {}), to: p.label, msg: formatTerm(msg) });
+      this.emit({ type: "send", t: this.now(), from: this.caller().label, to: p.label, msg: formatTerm(msg) });
     }
     this.deliver(p, msg);
   }

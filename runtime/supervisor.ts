@@ -46,6 +46,8 @@ export interface SupState extends CheckedFlags {
   restarts: number[];
   /** Time (ms) and child of the restart that exceeded the intensity, for charts. */
   gaveUp?: { t: number; id: Term };
+  /** Reactions so far (one per restart counted toward the intensity), numbering restart events. */
+  reactions?: number;
 }
 
 export interface ChildInfo {
@@ -163,9 +165,24 @@ function* restart(rt: Runtime, st: SupState, c: Child): Blocking<Outcome> {
     delChild(st, c);
     return ["shutdown", st];
   }
+  const reaction = (st.reactions = (st.reactions ?? 0) + 1);
+  const from = rt.events.length;
   const again = yield* restartByStrategy(rt, st, c);
-  if (again !== undefined) GenServer.cast(st.self, ["try_again_restart", again]);
+  numberRestarts(rt, from, reaction);
+  if (again !== undefined) {
+    rt.emit({ type: "restart", t: rt.now(), sup: st.self.label, id: String(again), reaction });
+    GenServer.cast(st.self, ["try_again_restart", again]);
+  }
   return ["ok", st];
+}
+
+/** Tags the restart events emitted since `from` with the reaction that caused them. */
+export function numberRestarts(rt: Runtime, from: number, reaction: number): void {
+  const all = rt.events;
+  for (let i = from; i < all.length; i++) {
+    const e = all.at(i);
+    if (e && e.type === "restart" && e.reaction === undefined) e.reaction = reaction;
+  }
 }
 
 /** Restarts per strategy; returns the id to try again when a start failed (R49–R53). */

@@ -58,6 +58,13 @@ describe("otp-lab assign", () => {
     expect(nbformatErrors(student)).toBe("");
   });
 
+  it("creates the output folder when it does not exist", async () => {
+    const out = path.join(dir, "release", "week1", "student.ipynb");
+    const r = await otpLab(["assign", SOURCE, out]);
+    expect(r.code).toBe(0);
+    expect(readNb(out).cells.length).toBe(readNb(SOURCE).cells.length);
+  });
+
   it("keeps the indentation of the BEGIN line, and several blocks per cell", () => {
     const code = [
       "class Counter {",

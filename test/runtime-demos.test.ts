@@ -70,3 +70,13 @@ describe("metrics", () => {
     expect(await run()).toEqual(a);
   });
 });
+
+describe("restart events", () => {
+  it("number the supervisor's reactions: one per restart counted toward the intensity (R43)", () => {
+    setRuntime(new Runtime({ clock: "virtual" }));
+    const d = demoOneForAll();
+    const restarts = d.events.filter((e) => e.type === "restart") as Array<{ reaction?: number; id: string }>;
+    expect(restarts.map((e) => e.id)).toEqual(["a", "b", "c"]);
+    expect(new Set(restarts.map((e) => e.reaction))).toEqual(new Set([1]));
+  });
+});

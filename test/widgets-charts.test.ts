@@ -123,3 +123,14 @@ describe("memory and mailbox charts", () => {
     expect(sparkline(Array.from({ length: 100 }, (_, i) => i), 10)).toHaveLength(10);
   });
 });
+
+describe("restartsChart on real runtime events", () => {
+  it("counts one restart per supervisor reaction, as OTP's intensity does (R43)", async () => {
+    const rt = await import("../runtime/index.js");
+    rt.setRuntime(new rt.Runtime({ clock: "virtual" }));
+    const d = rt.demoOneForAll();
+    const { restartsChart } = await import("../widgets/index.js");
+    const text = String(restartsChart(d.events, { limits: d.before }).bundle["text/plain"]);
+    expect(text).toMatch(/: 1 restart at 0 ms; limit 3 in 5s/);
+  });
+});

@@ -121,8 +121,18 @@ function restartSeries(events: RuntimeEvent[], options: RestartsChartOptions): {
     }
     return s;
   };
+  // OTP counts one restart per supervisor reaction (R43): a one_for_all reaction that restarts three children
+  // is one restart toward the intensity. Events carry the reaction number; older logs without it count each.
+  const counted = new Set<string>();
   for (const e of events) {
-    if (e.type === "restart") sup(e.sup, e.t).restarts.push(e.t);
+    if (e.type === "restart") {
+      if (e.reaction !== undefined) {
+        const key = `${e.sup} ${e.reaction}`;
+        if (counted.has(key)) continue;
+        counted.add(key);
+      }
+      sup(e.sup, e.t).restarts.push(e.t);
+    }
     // R46: giving up is the `shutdown` report with reason reached_max_restart_intensity.
     else if (e.type === "report" && e.context === "shutdown") {
       const s = sup(e.sup, e.t);

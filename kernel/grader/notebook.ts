@@ -5,7 +5,7 @@
  *
  * Everything that rejects an input throws `BadInput`; the commands turn it into exit code 2.
  */
-import { readFileSync, writeFileSync, renameSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync, renameSync } from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 
@@ -189,6 +189,8 @@ export function stringifyNotebook(nb: Notebook): string {
 
 /** Writes atomically (temp file + rename), so a crash never leaves half a notebook or results file. */
 export function writeFileAtomic(file: string, text: string): void {
+  // Like `nbgrader` and shell redirection users expect: the output folder is created when missing.
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${process.pid}.tmp`);
   writeFileSync(tmp, text);
   renameSync(tmp, file);
