@@ -1,0 +1,50 @@
+/**
+ * A lesson runs through a standard client: Debian's `jupyter nbconvert --execute`, with the otp-lab kernel
+ * installed into a temporary prefix. Lesson 1 is the one: it uses processes, diagrams, the shell's mailbox and
+ * both kinds of exercise cells.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { ensureBuilt, jupyterEnv, ROOT, run, type JupyterEnv } from "./kernel/helpers.js";
+
+let env: JupyterEnv;
+beforeAll(async () => {
+  await ensureBuilt();
+  env = jupyterEnv();
+}, 300_000);
+afterAll(() => env?.cleanup());
+
+interface Output {
+  output_type: string;
+  name?: string;
+  data?: Record<string, unknown>;
+}
+
+it("lesson 1 executes with jupyter nbconvert --execute on the otp-lab kernel, without errors", async () => {
+  const out = path.join(env.prefix, "lesson1.out.ipynb");
+  const r = await run(
+    "/usr/bin/jupyter",
+    [
+      "nbconvert",
+      "--execute",
+      "--to",
+      "notebook",
+      "--ExecutePreprocessor.timeout=240",
+      "--ExecutePreprocessor.kernel_name=otp-lab",
+      "--output",
+      out,
+      path.join(ROOT, "notebooks", "01-processes-links-monitors.ipynb"),
+    ],
+    { env: env.env, cwd: path.join(ROOT, "notebooks"), timeoutMs: 300_000 },
+  );
+  expect(r.code, r.stderr).toBe(0);
+  const nb = JSON.parse(readFileSync(out, "utf8")) as { cells: { cell_type: string; id: string; execution_count: number | null; outputs?: Output[] }[] };
+  const code = nb.cells.filter((c) => c.cell_type === "code");
+  expect(code.map((c) => c.execution_count)).toEqual(code.map((_, i) => i + 1));
+  const outputs = code.flatMap((c) => c.outputs ?? []);
+  expect(outputs.filter((o) => o.output_type === "error" || (o.output_type === "stream" && o.name === "stderr"))).toEqual([]);
+  // The sequence diagrams arrived as Mermaid with SVG and PNG fallbacks, the signal table as Markdown.
+  const kinds = new Set(outputs.flatMap((o) => Object.keys(o.data ?? {})));
+  for (const mime of ["text/vnd.mermaid", "image/svg+xml", "image/png", "text/markdown", "text/plain"]) expect(kinds).toContain(mime);
+}, 320_000);
