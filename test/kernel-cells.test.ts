@@ -3,8 +3,8 @@
  * declarations persist and may be redeclared, top-level await, results, errors pointing at the cell's own
  * lines, type errors before running, stop_on_error, imports, completion and help from the language service.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureBuilt, jupyterEnv, scenario, type JupyterEnv } from "./kernel/helpers.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { scenario, useJupyterEnv } from "./kernel/helpers.js";
 
 interface Output {
   type: string;
@@ -28,12 +28,7 @@ interface Cell {
 const result = (c: Cell) => c.outputs.find((o) => o.type === "execute_result")?.data?.["text/plain"];
 const errors = (c: Cell) => c.outputs.filter((o) => o.type === "error");
 
-let env: JupyterEnv;
-beforeAll(async () => {
-  await ensureBuilt();
-  env = jupyterEnv();
-}, 300_000);
-afterAll(() => env?.cleanup());
+const env = useJupyterEnv();
 
 describe("cells", () => {
   let r: { cells: Record<string, Cell>; aborted_statuses: string[]; kernel_stderr: string; kernel_info: Record<string, unknown> };

@@ -2,15 +2,10 @@
  * Runs python3-jupyter-kernel-test's KernelTests suite (Debian's package) against the otp-lab kernel, in full:
  * test/kernel/test_kernel.py gives a sample for every optional test, and this asserts that none was skipped.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { KERNEL_TEST_DIR, PYTHON, ensureBuilt, jupyterEnv, run, type JupyterEnv } from "./kernel/helpers.js";
+import { expect, it } from "vitest";
+import { KERNEL_TEST_DIR, PYTHON, run, useJupyterEnv } from "./kernel/helpers.js";
 
-let env: JupyterEnv;
-beforeAll(async () => {
-  await ensureBuilt();
-  env = jupyterEnv();
-}, 300_000);
-afterAll(() => env?.cleanup());
+const env = useJupyterEnv();
 
 it("passes jupyter_kernel_test's KernelTests with no test skipped", async () => {
   const r = await run(PYTHON, ["-m", "unittest", "-v", "test_kernel"], { env: env.env, cwd: KERNEL_TEST_DIR, timeoutMs: 280_000 });

@@ -6,15 +6,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { inflateSync } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, ensureBuilt, jupyterEnv, run, scenario, PYTHON, type JupyterEnv } from "./kernel/helpers.js";
+import { describe, expect, it } from "vitest";
+import { ROOT, run, scenario, PYTHON, useJupyterEnv } from "./kernel/helpers.js";
 
-let env: JupyterEnv;
-beforeAll(async () => {
-  await ensureBuilt();
-  env = jupyterEnv();
-}, 300_000);
-afterAll(() => env?.cleanup());
+const env = useJupyterEnv();
 
 /** Width, height and whether the pixels decode, from a PNG's IHDR and IDAT chunks. */
 function pngInfo(file: string): { width: number; height: number; pixels: number } {

@@ -4,8 +4,8 @@
  * stack overflows, process.exit and megabytes of output leave the kernel alive. Also the display API, stdin and
  * comms, seen by a real client (test/kernel/driver.py).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureBuilt, jupyterEnv, scenario, type JupyterEnv } from "./kernel/helpers.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { scenario, useJupyterEnv } from "./kernel/helpers.js";
 
 interface Output {
   type: string;
@@ -34,12 +34,7 @@ interface Cell {
 const result = (c: Cell) => c.outputs.find((o) => o.type === "execute_result")?.data?.["text/plain"];
 const errorNames = (c: Cell) => c.outputs.filter((o) => o.type === "error").map((o) => o.ename);
 
-let env: JupyterEnv;
-beforeAll(async () => {
-  await ensureBuilt();
-  env = jupyterEnv();
-}, 300_000);
-afterAll(() => env?.cleanup());
+const env = useJupyterEnv();
 
 describe("interrupts", () => {
   let r: Record<string, Cell> & { kernel_stderr: string };

@@ -5,15 +5,10 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { ensureBuilt, jupyterEnv, ROOT, run, type JupyterEnv } from "./kernel/helpers.js";
+import { expect, it } from "vitest";
+import { ROOT, run, useJupyterEnv } from "./kernel/helpers.js";
 
-let env: JupyterEnv;
-beforeAll(async () => {
-  await ensureBuilt();
-  env = jupyterEnv();
-}, 300_000);
-afterAll(() => env?.cleanup());
+const env = useJupyterEnv();
 
 interface Output {
   output_type: string;

@@ -2,6 +2,7 @@
  * Shared by the kernel's end-to-end tests: build `dist/` once, install the kernelspec into a temporary prefix
  * (never the real home), and run Debian's Python drivers against it.
  */
+import { afterAll, beforeAll } from "vitest";
 import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
@@ -92,6 +93,31 @@ export function jupyterEnv(): JupyterEnv {
     PYTHONDONTWRITEBYTECODE: "1",
   };
   return { prefix, env, cleanup: () => rmSync(prefix, { recursive: true, force: true }) };
+}
+
+/**
+ * For a test file that talks to the kernel through Jupyter: builds `dist/` and installs the kernelspec before
+ * its tests, removes it after. Use the returned object's `env` (and `prefix`) inside tests.
+ */
+export function useJupyterEnv(): { readonly env: NodeJS.ProcessEnv; readonly prefix: string } {
+  let current: JupyterEnv | undefined;
+  beforeAll(async () => {
+    await ensureBuilt();
+    current = jupyterEnv();
+  }, 300_000);
+  afterAll(() => current?.cleanup());
+  const get = (): JupyterEnv => {
+    if (!current) throw new Error("the Jupyter environment is not ready: useJupyterEnv() must be called at the top of the test file");
+    return current;
+  };
+  return {
+    get env() {
+      return get().env;
+    },
+    get prefix() {
+      return get().prefix;
+    },
+  };
 }
 
 export interface RunResult {
