@@ -62,7 +62,11 @@ export class TimerHeap {
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (!less(h[i], h[p])) break;
-      [h[i], h[p]] = [h[p], h[i]];
+      // A temporary, not `[a, b] = [b, a]`: that allocates an array per step, and every receive with a
+      // timeout (each GenServer.call) adds a timer and later drops it.
+      const tmp = h[i];
+      h[i] = h[p];
+      h[p] = tmp;
       i = p;
     }
     return t;
@@ -89,7 +93,9 @@ export class TimerHeap {
         if (l < h.length && less(h[l], h[m])) m = l;
         if (r < h.length && less(h[r], h[m])) m = r;
         if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
+        const tmp = h[i];
+        h[i] = h[m];
+        h[m] = tmp;
         i = m;
       }
     }

@@ -98,10 +98,16 @@ function* run<T>(r: Res<T>): Blocking<T> {
 /** A module for `callbacks`: registered modules pass through, plain objects become anonymous modules. */
 export function toModule(rt: Runtime, callbacks: Module<GenServerCallbacks> | GenServerCallbacks): Module<GenServerCallbacks> {
   if (callbacks instanceof Module) return callbacks;
+  // One anonymous module per callbacks object (and runtime), not one per server started from it: a Module, its
+  // ModuleVersion and its name cost about 170 bytes, which every idle server paid.
+  const known = anonymousModules.get(callbacks);
+  if (known && known.rt === rt) return known;
   const name = `anonymous#${++anonymous}`;
   const m = new Module<GenServerCallbacks>(rt, name, callbacks);
+  anonymousModules.set(callbacks, m);
   return m;
 }
+const anonymousModules = new WeakMap<GenServerCallbacks, Module<GenServerCallbacks>>();
 
 // ------------------------------------------------------------------ the behaviour (server side)
 
@@ -159,21 +165,7 @@ function fastDispatch(p: Pid, d: GenServerData, msg: Term): Blocking<void> | voi
     d.runningCode = null;
     return terminateAndExit(p, d, reasonFromThrow(err)); // R25
   }
-  if (isGen(result)) {
-    const g = result;
-    const sender = from;
-    return (function* (): Blocking<void> {
-      let r: Term;
-      try {
-        r = yield* g;
-      } catch (err) {
-        d.runningCode = null;
-        return yield* terminateAndExit(p, d, reasonFromThrow(err));
-      }
-      d.runningCode = null;
-      yield* handleResult(p.rt, p, d, r, sender);
-    })();
-  }
+  if (isGen(result)) return finishCallback(p, d, result, from);
   d.runningCode = null;
   if (Array.isArray(result)) {
     if (from && result.length === 3 && result[0] === "reply") {
@@ -187,6 +179,23 @@ function fastDispatch(p: Pid, d: GenServerData, msg: Term): Blocking<void> | voi
     }
   }
   return handleResult(p.rt, p, d, result, from);
+}
+
+/**
+ * The rest of `fastDispatch` when the callback is a generator (it may block). Module-level on purpose: a
+ * `(function* () {...})()` inside fastDispatch is a new generator function per message, and V8 gives each
+ * one its own prototype object and hidden class (every supervisor message paid for one).
+ */
+function* finishCallback(p: Pid, d: GenServerData, g: Blocking<Term>, from: From | null): Blocking<void> {
+  let r: Term;
+  try {
+    r = yield* g;
+  } catch (err) {
+    d.runningCode = null;
+    return yield* terminateAndExit(p, d, reasonFromThrow(err)); // R25
+  }
+  d.runningCode = null;
+  yield* handleResult(p.rt, p, d, r, from);
 }
 
 function* dispatch(p: Pid, d: GenServerData, msg: Term): Blocking<void> {
@@ -411,18 +420,18 @@ export function* startProcess(
     if (existing) return ["error", ["already_started", existing]];
   }
   const tag = new Ref();
-  let child: Pid | null = null;
   const ack = (result: Term) => rt.deliver(caller, ["$ack", tag, result]);
-  child = rt.spawnProcess({
+  const child = rt.spawnProcess({
     link: opts.link ? parent : null,
     parent,
     behaviourName: opts.behaviourName,
     module: opts.module,
     version: opts.version,
-    body: (function* (): Blocking<void> {
-      yield* init(child!, parent, ack);
-    })(),
   });
+  // The body needs the child's pid, so it is given after the spawn. Not a `(function* () {...})()` wrapper:
+  // V8 gives every new generator-function closure its own prototype object and hidden class, which made
+  // each start pay for a fresh map (and made the scheduler's generator calls megamorphic).
+  rt.startBody(child, init(child, parent, ack));
   if (opts.name) {
     try {
       rt.register(opts.name, child);

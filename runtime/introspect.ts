@@ -5,7 +5,7 @@
  * runtime does, and works from any cell at any moment.
  */
 
-import { Pid } from "./process.js";
+import { Pid, linkedPids, refsOf } from "./process.js";
 import type { Runtime } from "./runtime.js";
 import { formatTerm, type Term } from "./terms.js";
 import type { GenServerData } from "./gen_server.js";
@@ -96,9 +96,9 @@ export function processInfo(rt: Runtime, pid: Pid): ProcessInfo {
     ...(d ? { version: d.version } : running ? { version: running.version } : {}),
     oldCode: !!((d && mod && d.version < mod.current.version) || (running && running !== running.module.current)),
     mailbox,
-    links: [...(pid.links ?? [])].map((p) => p.label),
-    monitors: [...(pid.monitors?.values() ?? [])].map((r) => r.target!.label),
-    monitoredBy: [...(pid.monitoredBy?.values() ?? [])].map((r) => r.watcher!.label),
+    links: linkedPids(pid).map((p) => p.label),
+    monitors: refsOf(pid.monitors).map((r) => r.target!.label),
+    monitoredBy: refsOf(pid.monitoredBy).map((r) => r.watcher!.label),
     trapExit: pid.trapExit,
     restarts: childRecordOf(pid)?.restarts ?? 0,
     memory,

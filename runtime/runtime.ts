@@ -16,7 +16,7 @@
  * link/monitor sets are all insertion-ordered, so the same program gives the same event order on every run.
  */
 
-import { Pid, Ref, TIMEOUT, type Behaviour, type Blocking, type Receive } from "./process.js";
+import { Pid, addLink, removeLink, addRef, hasRef, removeRef, refsOf, Ref, TIMEOUT, type Behaviour, type Blocking, type Receive } from "./process.js";
 import { Mailbox } from "./mailbox.js";
 import { RealClock, TimerHeap, VirtualClock, type Clock, type ClockKind, type Timer } from "./clock.js";
 import { EventLog } from "./event-log.js";
@@ -132,13 +132,7 @@ export class Runtime {
     if (o.trapExit) p.trapExit = true;
     if (o.driver) p.driver = true;
     this.procs.set(p.id, p);
-    const e: RuntimeEvent & { type: "spawn" } = { type: "spawn", t: this.now(), pid: p.label };
-    if (o.parent) e.parent = o.parent.label;
-    if (o.name) e.name = o.name;
-    if (o.behaviourName) e.behaviour = o.behaviourName;
-    if (o.module) e.module = o.module;
-    if (o.version !== undefined) e.version = o.version;
-    this.emit(e);
+    this.emit(spawnEvent(this.now(), p.label, o));
     if (o.name) this.register(o.name, p);
     if (o.link) this.link(p, o.link);
     if (o.body) {
@@ -146,6 +140,12 @@ export class Runtime {
       this.enqueue(p);
     }
     return p;
+  }
+
+  /** Gives a process spawned without a body its generator and makes it runnable. */
+  startBody(p: Pid, body: Blocking<unknown>): void {
+    p.cont = body;
+    this.enqueue(p);
   }
 
   /** The running process. Throws outside a process, with the fix. */
@@ -290,7 +290,10 @@ export class Runtime {
     for (const h of this.exitHooks) h(p, reason);
     if (p === this.shell) this.shell = this.newShell();
     if (p.monitors) {
-      for (const ref of p.monitors.values()) ref.target!.monitoredBy?.delete(ref.id);
+      for (const ref of refsOf(p.monitors)) {
+        const target = ref.target!;
+        target.monitoredBy = removeRef(target.monitoredBy, ref);
+      }
       p.monitors = null;
     }
     const links = p.links;
@@ -298,15 +301,15 @@ export class Runtime {
     const watchers = p.monitoredBy;
     p.monitoredBy = null;
     if (links) {
-      for (const q of links) {
-        q.links?.delete(p);
+      for (const q of links instanceof Set ? links : [links]) {
+        removeLink(q, p);
         this.signal(q, p, reason, "link");
       }
     }
     if (watchers) {
-      for (const ref of watchers.values()) {
+      for (const ref of refsOf(watchers)) {
         const w = ref.watcher!;
-        w.monitors?.delete(ref.id);
+        w.monitors = removeRef(w.monitors, ref);
         this.deliver(w, ["DOWN", ref, "process", p, reason]);
       }
     }
@@ -328,13 +331,13 @@ export class Runtime {
       else throw new ExitSignal("noproc");
       return;
     }
-    (a.links ??= new Set()).add(b);
-    (b.links ??= new Set()).add(a);
+    addLink(a, b);
+    addLink(b, a);
   }
 
   unlink(a: Pid, b: Pid): void {
-    a.links?.delete(b);
-    b.links?.delete(a);
+    removeLink(a, b);
+    removeLink(b, a);
   }
 
   /** `monitor(process, Target)` held by `watcher`; a dead target answers `noproc` at once (R10). */
@@ -346,14 +349,17 @@ export class Runtime {
     }
     ref.watcher = watcher;
     ref.target = target;
-    (watcher.monitors ??= new Map()).set(ref.id, ref);
-    (target.monitoredBy ??= new Map()).set(ref.id, ref);
+    watcher.monitors = addRef(watcher.monitors, ref);
+    target.monitoredBy = addRef(target.monitoredBy, ref);
     return ref;
   }
 
   /** `demonitor(Ref, [flush])`. */
   demonitor(watcher: Pid, ref: Ref, flush = false): void {
-    if (watcher.monitors?.delete(ref.id)) ref.target!.monitoredBy?.delete(ref.id);
+    if (hasRef(watcher.monitors, ref)) {
+      watcher.monitors = removeRef(watcher.monitors, ref);
+      ref.target!.monitoredBy = removeRef(ref.target!.monitoredBy, ref);
+    }
     if (flush && watcher.mailbox && watcher.mailbox.length > 0) {
       const i = watcher.mailbox.find((m) => Array.isArray(m) && m[0] === "DOWN" && m[1] === ref);
       if (i >= 0) watcher.mailbox.removeAt(i);
@@ -624,15 +630,7 @@ export class Runtime {
    * else on a temporary driver process (e.g. two operations awaited at once).
    */
   private runOutside<T>(body: () => Blocking<T>, state: { done: boolean; value?: T; error?: unknown; settle?: () => void }): Pid {
-    const gen = (function* (): Blocking<void> {
-      try {
-        state.value = yield* body();
-      } catch (err) {
-        state.error = err instanceof Error ? err : new ExitSignal(reasonFromThrow(err));
-      }
-      state.done = true;
-      state.settle?.();
-    })();
+    const gen = runOutsideBody(body, state);
     const shell = this.shell;
     if (!shell.cont && !shell.dead) {
       shell.cont = gen;
@@ -681,6 +679,37 @@ export class Runtime {
     this.runQueue = [];
     this.runHead = 0;
   }
+}
+
+/** The body of `runOutside`, module-level so that an outside operation does not create a generator function. */
+function* runOutsideBody<T>(body: () => Blocking<T>, state: { done: boolean; value?: T; error?: unknown; settle?: () => void }): Blocking<void> {
+  try {
+    state.value = yield* body();
+  } catch (err) {
+    state.error = err instanceof Error ? err : new ExitSignal(reasonFromThrow(err));
+  }
+  state.done = true;
+  state.settle?.();
+}
+
+/**
+ * The spawn event, written as one literal for each common shape: properties added to an object after it is
+ * created go to a separate property array (64 bytes more for each of the events the log keeps).
+ */
+function spawnEvent(t: number, pid: string, o: SpawnOptions): RuntimeEvent & { type: "spawn" } {
+  const parent = o.parent ? o.parent.label : undefined;
+  const behaviour = o.behaviourName || undefined;
+  if (parent !== undefined && behaviour !== undefined && !o.name) {
+    if (o.module && o.version !== undefined) return { type: "spawn", t, pid, parent, behaviour, module: o.module, version: o.version };
+    if (!o.module && o.version === undefined) return { type: "spawn", t, pid, parent, behaviour };
+  }
+  const e: RuntimeEvent & { type: "spawn" } = { type: "spawn", t, pid };
+  if (parent !== undefined) e.parent = parent;
+  if (o.name) e.name = o.name;
+  if (behaviour !== undefined) e.behaviour = behaviour;
+  if (o.module) e.module = o.module;
+  if (o.version !== undefined) e.version = o.version;
+  return e;
 }
 
 /** The shell only runs what outside code awaits; its messages wait for an outside `receive`. */

@@ -94,8 +94,16 @@ function tagChild(p: Pid, sup: Pid, c: Child): void {
   childMeta.set(p, { sup, id: c.id });
 }
 
-/** Which supervisor and child id a process belongs to. */
-export const childMeta = new WeakMap<Pid, { sup: Pid; id: Term }>();
+/**
+ * Which supervisor and child id a process belongs to. Kept on the Pid: a WeakMap entry per child ever started
+ * made every garbage collection walk an ephemeron table as large as that count.
+ */
+export const childMeta = {
+  get: (p: Pid): { sup: Pid; id: Term } | undefined => p.supervisedBy ?? undefined,
+  set: (p: Pid, meta: { sup: Pid; id: Term }): void => {
+    p.supervisedBy = meta;
+  },
+};
 
 /** `terminate_children/2`: newest first; temporary children are removed, the others kept with no pid. */
 function* terminateChildren(rt: Runtime, st: SupState, newestFirst: Child[]): Blocking<void> {
