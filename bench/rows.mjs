@@ -1,0 +1,258 @@
+/**
+ * What `npm run bench` measures: groups of workloads run on several sides, and the rows (figures, ratios and
+ * goals from issue 6) computed from them. A group's `full` request is the real size; `quick` the smoke test's.
+ *
+ * Goals: `{ vs, min }` / `{ vs, max }` bound ours ÷ that peer; without `vs` they bound our own median.
+ */
+
+const perSecond = (v) => (v.n / v.ms) * 1000;
+const microsEach = (v) => (v.ms / v.n) * 1000;
+
+export const GROUPS = [
+  {
+    id: "spawn",
+    sides: ["runtime", "beam"],
+    full: { op: "spawn", n: 100_000 },
+    quick: { op: "spawn", n: 2_000 },
+    warmup: (r) => ({ ...r, n: r.n / 10 }),
+    reps: 5,
+    budgetMs: 25_000,
+    rows: [
+      {
+        id: "spawn",
+        title: "spawn + exit of a minimal process ({n}), body inline: `spawn(function* () {})` / `spawn(fun() -> ok end)`",
+        unit: "processes/s",
+        better: "higher",
+        ours: "runtime",
+        metric: perSecond,
+        goals: [{ vs: "beam", min: 1, text: "≥ 1x BEAM" }],
+      },
+    ],
+  },
+  {
+    id: "spawn-shared",
+    sides: ["runtime", "beam", "xstate"],
+    full: { op: "spawn", n: 100_000, shared: true },
+    quick: { op: "spawn", n: 2_000, shared: true },
+    // The BEAM side spawns with spawn(M, F, A) (bench/run.mjs maps `shared` to its spawn_mfa); xstate actors
+    // all come from one machine.
+    warmup: (r) => ({ ...r, n: r.n / 10 }),
+    reps: 5,
+    budgetMs: 40_000,
+    rows: [
+      {
+        id: "spawn-shared",
+        title: "spawn + exit of a minimal process ({n}), one shared body: `spawn(minimal)` / `spawn(M, F, A)` / `createActor(machine)`",
+        unit: "processes/s",
+        better: "higher",
+        ours: "runtime",
+        metric: perSecond,
+        goals: [
+          { vs: "beam", min: 1, text: "≥ 1x BEAM" },
+          { vs: "xstate", min: 2, text: "≥ 2x xstate" },
+        ],
+      },
+    ],
+  },
+  {
+    id: "memory",
+    sides: ["runtime", "beam"],
+    full: { op: "memory", n: 100_000 },
+    quick: { op: "memory", n: 2_000 },
+    reps: 3,
+    budgetMs: 45_000,
+    rows: [
+      {
+        id: "memory",
+        title: "idle GenServer memory ({n} linked to one owner)",
+        unit: "bytes/process",
+        better: "lower",
+        ours: "runtime",
+        metric: (v) => v.bytes / v.n,
+        goals: [{ max: 1000, text: "< 1,000 bytes" }],
+      },
+    ],
+  },
+  {
+    id: "pingpong",
+    sides: ["runtime", "beam", "xstate"],
+    full: { op: "pingpong", n: 100_000 },
+    quick: { op: "pingpong", n: 2_000 },
+    warmup: (r) => ({ ...r, n: r.n / 10 }),
+    reps: 5,
+    budgetMs: 45_000,
+    rows: [
+      {
+        id: "pingpong",
+        title: "message round trips, ping-pong ({n})",
+        unit: "round trips/s",
+        better: "higher",
+        ours: "runtime",
+        metric: perSecond,
+        goals: [
+          { vs: "beam", min: 1, text: "≥ 1x BEAM" },
+          { vs: "xstate", min: 2, text: "≥ 2x xstate" },
+        ],
+      },
+    ],
+  },
+  {
+    id: "call",
+    sides: ["runtime", "beam"],
+    full: { op: "call", n: 50_000 },
+    quick: { op: "call", n: 1_000 },
+    warmup: (r) => ({ ...r, n: r.n / 10 }),
+    reps: 5,
+    budgetMs: 30_000,
+    rows: [
+      {
+        id: "call",
+        title: "GenServer call latency ({n} calls)",
+        unit: "µs/call",
+        better: "lower",
+        ours: "runtime",
+        metric: microsEach,
+        goals: [{ vs: "beam", max: 2, text: "≤ 2x BEAM" }],
+      },
+    ],
+  },
+  {
+    id: "restart",
+    sides: ["runtime", "beam"],
+    full: { op: "restart", n: 10_000, b: 100 },
+    quick: { op: "restart", n: 200, b: 100 },
+    warmup: (r) => ({ ...r, n: r.n / 10 }),
+    reps: 5,
+    budgetMs: 30_000,
+    rows: [
+      {
+        id: "restart",
+        title: "one_for_one restart latency, kill → new child's init ran ({n})",
+        unit: "µs/restart",
+        better: "lower",
+        ours: "runtime",
+        metric: microsEach,
+        goals: [{ vs: "beam", max: 2, text: "≤ 2x BEAM" }],
+      },
+    ],
+  },
+  {
+    id: "dynsup",
+    sides: ["runtime", "beam"],
+    full: { op: "dynsup", n: 100_000 },
+    quick: { op: "dynsup", n: 2_000 },
+    reps: 3,
+    budgetMs: 40_000,
+    timeoutMs: 150_000,
+    rows: [
+      {
+        id: "dynsup-start",
+        title: "DynamicSupervisor: start {n} children one by one",
+        unit: "ms",
+        better: "lower",
+        ours: "runtime",
+        metric: (v) => v.start_ms,
+        goals: [{ vs: "beam", max: 2, text: "≤ 2x BEAM" }],
+      },
+      {
+        id: "dynsup-stop",
+        title: "DynamicSupervisor: shut down with {n} children",
+        unit: "ms",
+        better: "lower",
+        ours: "runtime",
+        metric: (v) => v.stop_ms,
+        goals: [{ vs: "beam", max: 2, text: "≤ 2x BEAM" }],
+      },
+    ],
+  },
+  {
+    id: "kernel",
+    sides: ["otp-lab", "tslab"],
+    full: { op: "kernel", cells: 10, code: "1 + 1" },
+    quick: { op: "kernel", cells: 1, code: "1 + 1" },
+    reps: 3,
+    budgetMs: 45_000,
+    timeoutMs: 60_000,
+    rows: [
+      {
+        id: "kernel-startup",
+        title: "kernel start-up to first kernel_info_reply",
+        unit: "ms",
+        better: "lower",
+        ours: "otp-lab",
+        metric: (v) => v.startup_ms,
+        goals: [{ vs: "tslab", max: 0.25, text: "≤ 0.25x tslab" }],
+      },
+      {
+        id: "kernel-cell",
+        title: "trivial cell round trip (`1 + 1`, median of {cells} after the first)",
+        unit: "ms",
+        better: "lower",
+        ours: "otp-lab",
+        metric: (v) => (v.reply && String(v.reply).includes("2") ? medianOf(v.cell_ms) : NaN),
+        goals: [{ vs: "tslab", max: 0.25, text: "≤ 0.25x tslab" }],
+      },
+      {
+        id: "kernel-first-cell",
+        title: "first cell after start-up (`1 + 1`)",
+        unit: "ms",
+        better: "lower",
+        ours: "otp-lab",
+        metric: (v) => v.first_cell_ms,
+        goals: [],
+      },
+    ],
+  },
+  {
+    id: "widgets",
+    sides: ["widgets"],
+    full: { op: "widgets", processes: 10_000, events: 10_000 },
+    quick: { op: "widgets", processes: 300, events: 300 },
+    reps: 3,
+    budgetMs: 40_000,
+    rows: [
+      {
+        id: "widgets-tree",
+        title: "{processes}-process tree → SVG + grouped Mermaid (drawTree)",
+        unit: "ms",
+        better: "lower",
+        ours: "widgets",
+        metric: (v) => v.tree_draw_ms,
+        goals: [{ max: 300, text: "< 300 ms" }],
+      },
+      {
+        id: "widgets-tree-bundle",
+        title: "treeDiagram(sup) of that tree: whole bundle (snapshot, SVG, Mermaid, PNG)",
+        unit: "ms",
+        better: "lower",
+        ours: "widgets",
+        metric: (v) => v.tree_widget_ms,
+        goals: [],
+      },
+      {
+        id: "widgets-chart",
+        title: "Vega-Lite restarts chart of {events} restart events → SVG (whole widget, warm)",
+        unit: "ms",
+        better: "lower",
+        ours: "widgets",
+        metric: (v) => v.chart_svg_ms,
+        goals: [{ max: 1000, text: "< 1 s" }],
+      },
+      {
+        id: "widgets-chart-cold",
+        title: "the same chart, first one in a fresh process (loads Vega)",
+        unit: "ms",
+        better: "lower",
+        ours: "widgets",
+        metric: (v) => v.chart_cold_ms,
+        goals: [],
+      },
+    ],
+  },
+];
+
+function medianOf(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
