@@ -4,7 +4,7 @@
  * kernel and gets exactly the outputs `otp-lab run` records.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawn } from "node:child_process";
+import { nbconvertExecute } from "./kernel/helpers.js";
 import { copyFileSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { FIXTURES, SOURCE, nbformatErrors, otpLab, progressLines, readNb, requireBuild, tempDir, text, type CliResult, type Nb } from "./grader/helpers.js";
@@ -87,18 +87,6 @@ describe("jupyter nbconvert --execute with the otp-lab kernel", () => {
   );
 });
 
-function nbconvert(input: string, output: string, prefix: string): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      "/usr/bin/jupyter",
-      ["nbconvert", "--execute", "--to", "notebook", "--ExecutePreprocessor.kernel_name=otp-lab", "--ExecutePreprocessor.timeout=120", "--output", output, input],
-      { env: { ...process.env, JUPYTER_PATH: path.join(prefix, "share/jupyter") }, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
-    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function nbconvert(input: string, output: string, prefix: string) {
+  return nbconvertExecute(input, output, { env: { ...process.env, JUPYTER_PATH: path.join(prefix, "share/jupyter") }, timeoutSec: 120 });
 }

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect, it } from "vitest";
-import { KERNEL_TEST_DIR, run, useJupyterEnv } from "./kernel/helpers.js";
+import { KERNEL_TEST_DIR, nbconvertExecute, useJupyterEnv } from "./kernel/helpers.js";
 
 const env = useJupyterEnv();
 
@@ -20,21 +20,7 @@ const joined = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join(
 
 it("executes a notebook with jupyter nbconvert --execute on the otp-lab kernel", async () => {
   const out = path.join(env.prefix, "smoke.out.ipynb");
-  const r = await run(
-    "/usr/bin/jupyter",
-    [
-      "nbconvert",
-      "--execute",
-      "--to",
-      "notebook",
-      "--ExecutePreprocessor.timeout=240",
-      "--ExecutePreprocessor.kernel_name=otp-lab",
-      "--output",
-      out,
-      path.join(KERNEL_TEST_DIR, "fixtures", "smoke.ipynb"),
-    ],
-    { env: env.env, timeoutMs: 280_000 },
-  );
+  const r = await nbconvertExecute(path.join(KERNEL_TEST_DIR, "fixtures", "smoke.ipynb"), out, { env: env.env });
   expect(r.code, r.stderr).toBe(0);
   const nb = JSON.parse(readFileSync(out, "utf8")) as { cells: { cell_type: string; execution_count: number | null; outputs?: NbOutput[] }[] };
   const code = nb.cells.filter((c) => c.cell_type === "code");

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect, it } from "vitest";
-import { ROOT, run, useJupyterEnv } from "./kernel/helpers.js";
+import { ROOT, nbconvertExecute, useJupyterEnv } from "./kernel/helpers.js";
 
 const env = useJupyterEnv();
 
@@ -18,21 +18,10 @@ interface Output {
 
 it("lesson 1 executes with jupyter nbconvert --execute on the otp-lab kernel, without errors", async () => {
   const out = path.join(env.prefix, "lesson1.out.ipynb");
-  const r = await run(
-    "/usr/bin/jupyter",
-    [
-      "nbconvert",
-      "--execute",
-      "--to",
-      "notebook",
-      "--ExecutePreprocessor.timeout=240",
-      "--ExecutePreprocessor.kernel_name=otp-lab",
-      "--output",
-      out,
-      path.join(ROOT, "notebooks", "01-processes-links-monitors.ipynb"),
-    ],
-    { env: env.env, cwd: path.join(ROOT, "notebooks"), timeoutMs: 300_000 },
-  );
+  const r = await nbconvertExecute(path.join(ROOT, "notebooks", "01-processes-links-monitors.ipynb"), out, {
+    env: env.env,
+    cwd: path.join(ROOT, "notebooks"),
+  });
   expect(r.code, r.stderr).toBe(0);
   const nb = JSON.parse(readFileSync(out, "utf8")) as { cells: { cell_type: string; id: string; execution_count: number | null; outputs?: Output[] }[] };
   const code = nb.cells.filter((c) => c.cell_type === "code");

@@ -137,6 +137,17 @@ export function run(cmd: string, args: string[], options: { env?: NodeJS.Process
   });
 }
 
+/** Executes `input` with Debian's `jupyter nbconvert --execute --to notebook` on the otp-lab kernel. */
+export function nbconvertExecute(
+  input: string,
+  output: string,
+  options: { env: NodeJS.ProcessEnv; cwd?: string; timeoutSec?: number },
+): Promise<RunResult> {
+  const timeoutSec = options.timeoutSec ?? 240;
+  const args = ["nbconvert", "--execute", "--to", "notebook", `--ExecutePreprocessor.timeout=${timeoutSec}`, "--ExecutePreprocessor.kernel_name=otp-lab", "--output", output, input];
+  return run("/usr/bin/jupyter", args, { env: options.env, cwd: options.cwd, timeoutMs: (timeoutSec + 40) * 1000 });
+}
+
 /** Runs `driver.py SCENARIO` and returns the JSON object it prints last. */
 export async function scenario<T = Record<string, unknown>>(env: NodeJS.ProcessEnv, name: string, timeoutMs = 120_000): Promise<T> {
   const r = await run(PYTHON, [path.join(KERNEL_TEST_DIR, "driver.py"), name], { env, timeoutMs });
