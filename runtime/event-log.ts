@@ -48,10 +48,6 @@ export class EventLog {
     return this.buf.length;
   }
 
-  /** The event at `index` (0 = oldest retained), without copying the log. */
-  at(index: number): RuntimeEvent | undefined {
-    return this.buf[index];
-  }
 
   /** Events with `t` in [from, to]. */
   between(from: number, to = Infinity): RuntimeEvent[] {

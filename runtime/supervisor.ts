@@ -174,9 +174,7 @@ function* restart(rt: Runtime, st: SupState, c: Child): Blocking<Outcome> {
     return ["shutdown", st];
   }
   const reaction = (st.reactions = (st.reactions ?? 0) + 1);
-  const from = rt.events.length;
-  const again = yield* restartByStrategy(rt, st, c);
-  numberRestarts(rt, from, reaction);
+  const again = yield* restartByStrategy(rt, st, c, reaction);
   if (again !== undefined) {
     rt.emit({ type: "restart", t: rt.now(), sup: st.self.label, id: String(again), reaction });
     GenServer.cast(st.self, ["try_again_restart", again]);
@@ -184,24 +182,15 @@ function* restart(rt: Runtime, st: SupState, c: Child): Blocking<Outcome> {
   return ["ok", st];
 }
 
-/** Tags the restart events emitted since `from` with the reaction that caused them. */
-export function numberRestarts(rt: Runtime, from: number, reaction: number): void {
-  const all = rt.events;
-  for (let i = from; i < all.length; i++) {
-    const e = all.at(i);
-    if (e && e.type === "restart" && e.reaction === undefined) e.reaction = reaction;
-  }
-}
-
 /** Restarts per strategy; returns the id to try again when a start failed (R49–R53). */
-function* restartByStrategy(rt: Runtime, st: SupState, c: Child): Blocking<Term | undefined> {
+function* restartByStrategy(rt: Runtime, st: SupState, c: Child, reaction: number): Blocking<Term | undefined> {
   const oldPid = c.pid;
   if (st.strategy === "one_for_one") {
     const r = yield* doStartChild(rt, st, c);
     if (r[0] === "ok") {
       c.pid = r[1];
       c.restarts++;
-      rt.emit({ type: "restart", t: rt.now(), sup: st.self.label, id: String(c.id), ...(oldPid instanceof Pid ? { oldPid: oldPid.label } : {}), ...(r[1] ? { newPid: r[1].label } : {}) });
+      rt.emit({ type: "restart", t: rt.now(), sup: st.self.label, id: String(c.id), ...(oldPid instanceof Pid ? { oldPid: oldPid.label } : {}), ...(r[1] ? { newPid: r[1].label } : {}), reaction });
       return undefined;
     }
     c.pid = oldPid instanceof Restarting ? oldPid : new Restarting(oldPid);
@@ -228,7 +217,7 @@ function* restartByStrategy(rt: Runtime, st: SupState, c: Child): Blocking<Term 
     if (x.pid instanceof Pid) {
       x.restarts++;
       const before = oldPids.get(x);
-      rt.emit({ type: "restart", t: rt.now(), sup: st.self.label, id: String(x.id), ...(before instanceof Pid ? { oldPid: before.label } : {}), newPid: x.pid.label });
+      rt.emit({ type: "restart", t: rt.now(), sup: st.self.label, id: String(x.id), ...(before instanceof Pid ? { oldPid: before.label } : {}), newPid: x.pid.label, reaction });
     }
   }
   if (!res.failed) return undefined;
