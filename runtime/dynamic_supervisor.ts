@@ -18,8 +18,8 @@ import { Module } from "./code.js";
 import { GenServer, startBehaviour, doCall, type GenServerCallbacks, type StartOptions, type StartResult } from "./gen_server.js";
 import { isCleanExit, list, type Term } from "./terms.js";
 import { normalizeSpec, type ChildType, type Shutdown, type StartFn } from "./child_spec.js";
-import { addRestart, report, startChildI } from "./supervisor_common.js";
-import { childMeta, startOfModule, type ChildCounts, type ChildInfo } from "./supervisor.js";
+import { addRestart, report, restartEvent, startChildI, type StartOutcome } from "./supervisor_common.js";
+import { startOfModule, type ChildCounts, type ChildInfo } from "./supervisor.js";
 import type { RestartType } from "./observe.js";
 
 export interface DynChild {
@@ -79,16 +79,12 @@ export function validateDynChild(spec: unknown): DynChild | { error: Term } {
 }
 
 function dynCallbacks(rt: Runtime): GenServerCallbacks<DynState> {
-  function* startOne(st: DynState, c: DynChild): Blocking<["ok", Pid] | ["ok", Pid, Term] | ["ok", null] | ["error", Term]> {
-    const r = yield* startChildI(c.start, st.extraArguments);
-    if (r[0] === "ok" && r[1] instanceof Pid) childMeta.set(r[1], { sup: st.self, id: c.id });
-    return r;
+  function startOne(st: DynState, c: DynChild): Blocking<StartOutcome> {
+    return startChildI(c.start, st.extraArguments, st.self, c.id);
   }
 
   function* restartChild(st: DynState, pid: Pid, c: DynChild): Blocking<"ok" | "shutdown"> {
-    const r = addRestart(st.restarts, rt.now(), st.intensity, st.period);
-    st.restarts = r.restarts;
-    if (!r.ok) {
+    if (!addRestart(st.restarts, rt.now(), st.intensity, st.period)) {
       report(rt, st.self, "shutdown", "reached_max_restart_intensity", pid, c.id);
       st.gaveUp = { t: rt.now() };
       st.children.delete(pid);
@@ -99,7 +95,7 @@ function dynCallbacks(rt: Runtime): GenServerCallbacks<DynState> {
       st.children.delete(pid);
       c.restarts++;
       st.children.set(s[1], c);
-      rt.emit({ type: "restart", t: rt.now(), sup: st.self.label, id: String(c.id), oldPid: pid.label, newPid: s[1].label, reaction: (st.reactions = (st.reactions ?? 0) + 1) });
+      rt.emit(restartEvent(rt.now(), st.self, c.id, pid, s[1], (st.reactions = (st.reactions ?? 0) + 1)));
       return "ok";
     }
     if (s[0] === "ok") {
@@ -107,7 +103,7 @@ function dynCallbacks(rt: Runtime): GenServerCallbacks<DynState> {
       return "ok";
     }
     report(rt, st.self, "start_error", s[1], ["restarting", pid], c.id);
-    rt.emit({ type: "restart", t: rt.now(), sup: st.self.label, id: String(c.id), oldPid: pid.label, reaction: (st.reactions = (st.reactions ?? 0) + 1) });
+    rt.emit(restartEvent(rt.now(), st.self, c.id, pid, null, (st.reactions = (st.reactions ?? 0) + 1)));
     st.children.set(pid, { restarting: c });
     rt.send(st.self, ["$gen_restart", pid]); // a plain message, not a cast (R73)
     return "ok";

@@ -138,14 +138,17 @@ export const genServerBehaviour: Behaviour = {
 
 /**
  * The common case without a generator per message: a plain callback returning a simple reply or noreply is
- * handled synchronously. Anything that may block (a generator callback, a delay, a stop, an extra element)
- * takes the general path, `dispatch`, with the same semantics.
+ * handled synchronously, and a generator callback (a supervisor's) gets one generator, `finishCallback`.
+ * Anything else (a delay, a stop, an extra element, a missing callback) takes the general path, `dispatch`
+ * or `handleResult`, with the same semantics.
  */
 function fastDispatch(p: Pid, d: GenServerData, msg: Term): Blocking<void> | void {
-  if (d.delay || !Array.isArray(msg) || msg[0] === "EXIT") return dispatch(p, d, msg);
+  if (d.delay || !Array.isArray(msg)) return dispatch(p, d, msg);
+  const tag = msg[0];
+  // R23: the parent's exit signal, trapped, stops the server through terminate — even with reason normal.
+  if (tag === "EXIT" && msg[1] === d.parent && p.trapExit) return terminateAndExit(p, d, msg[2]);
   const v = d.mod.current;
   const cbs = v.callbacks;
-  const tag = msg[0];
   let result: Term;
   let from: From | null = null;
   d.runningCode = v;
@@ -167,18 +170,23 @@ function fastDispatch(p: Pid, d: GenServerData, msg: Term): Blocking<void> | voi
   }
   if (isGen(result)) return finishCallback(p, d, result, from);
   d.runningCode = null;
-  if (Array.isArray(result)) {
-    if (from && result.length === 3 && result[0] === "reply") {
-      reply(from, result[1]);
-      d.state = result[2];
-      return;
-    }
-    if (result.length === 2 && result[0] === "noreply") {
-      d.state = result[1];
-      return;
-    }
-  }
+  if (simpleResult(d, result, from)) return;
   return handleResult(p.rt, p, d, result, from);
+}
+
+/** Applies `{reply, R, S}` / `{noreply, S}` without an extra element; false for any other result. */
+function simpleResult(d: GenServerData, result: Term, from: From | null): boolean {
+  if (!Array.isArray(result)) return false;
+  if (from && result.length === 3 && result[0] === "reply") {
+    reply(from, result[1]);
+    d.state = result[2];
+    return true;
+  }
+  if (result.length === 2 && result[0] === "noreply") {
+    d.state = result[1];
+    return true;
+  }
+  return false;
 }
 
 /**
@@ -195,7 +203,7 @@ function* finishCallback(p: Pid, d: GenServerData, g: Blocking<Term>, from: From
     return yield* terminateAndExit(p, d, reasonFromThrow(err)); // R25
   }
   d.runningCode = null;
-  yield* handleResult(p.rt, p, d, r, from);
+  if (!simpleResult(d, r, from)) yield* handleResult(p.rt, p, d, r, from);
 }
 
 function* dispatch(p: Pid, d: GenServerData, msg: Term): Blocking<void> {
@@ -237,7 +245,7 @@ function* handleResult(rt: Runtime, p: Pid, d: GenServerData, result: Term, from
       if (from && tag === "reply" && (result.length === 3 || result.length === 4)) {
         reply(from, result[1]);
         d.state = result[2];
-        const next = yield* afterExtra(rt, p, d, result[3]);
+        const next = isContinue(result[3]) ? yield* continueWith(p, d, result[3]) : plainExtra(rt, p, d, result[3]);
         if (next === undefined) return;
         result = next;
         from = null;
@@ -245,7 +253,7 @@ function* handleResult(rt: Runtime, p: Pid, d: GenServerData, result: Term, from
       }
       if (tag === "noreply" && (result.length === 2 || result.length === 3)) {
         d.state = result[1];
-        const next = yield* afterExtra(rt, p, d, result[2]);
+        const next = isContinue(result[2]) ? yield* continueWith(p, d, result[2]) : plainExtra(rt, p, d, result[2]);
         if (next === undefined) return;
         result = next;
         from = null;
@@ -268,29 +276,41 @@ function* handleResult(rt: Runtime, p: Pid, d: GenServerData, result: Term, from
   }
 }
 
-/** Applies the optional 4th element (timeout, hibernate, continue); returns the next result for continue. */
-function* afterExtra(rt: Runtime, p: Pid, d: GenServerData, extra: Term): Blocking<Term | undefined> {
+/** Whether a result's extra element is `{continue, Arg}` (the one extra that runs a callback). */
+function isContinue(extra: Term): extra is [string, Term] {
+  return Array.isArray(extra) && extra[0] === "continue";
+}
+
+/**
+ * Applies an extra element other than `{continue, _}` (none, a timeout, hibernate); returns undefined, or the
+ * bad return value to stop with. Plain function: most results have no extra, and a generator here cost
+ * every message that went through `handleResult` one more generator.
+ */
+function plainExtra(rt: Runtime, p: Pid, d: GenServerData, extra: Term): Term | undefined {
   if (extra === undefined || extra === "hibernate" || extra === "infinity") return undefined;
   if (typeof extra === "number") {
     armTimeout(rt, p, d, extra);
     return undefined;
   }
-  if (Array.isArray(extra) && extra[0] === "continue") {
-    const v = d.mod.current;
-    const cbs = v.callbacks;
-    if (!cbs.handleContinue) return ["stop", ["bad_return_value", ["continue", extra[1]]], d.state];
-    d.runningCode = v;
-    try {
-      return yield* run(cbs.handleContinue.call(cbs, extra[1], d.state));
-    } catch (err) {
-      d.runningCode = null;
-      yield* terminateAndExit(p, d, reasonFromThrow(err));
-      return undefined;
-    } finally {
-      d.runningCode = null;
-    }
-  }
   return ["bad_return_value", extra];
+}
+
+/** `{continue, Arg}`: runs handleContinue; returns its result to handle next. */
+function* continueWith(p: Pid, d: GenServerData, extra: [string, Term]): Blocking<Term | undefined> {
+  const v = d.mod.current;
+  const cbs = v.callbacks;
+  if (!cbs.handleContinue) return ["stop", ["bad_return_value", ["continue", extra[1]]], d.state];
+  d.runningCode = v;
+  try {
+    const r = cbs.handleContinue.call(cbs, extra[1], d.state);
+    return isGen(r) ? yield* r : r;
+  } catch (err) {
+    d.runningCode = null;
+    yield* terminateAndExit(p, d, reasonFromThrow(err));
+    return undefined;
+  } finally {
+    d.runningCode = null;
+  }
 }
 
 /** R22: wait at most `ms` for any message, then `handleInfo("timeout")`; any message cancels it. */
@@ -407,34 +427,36 @@ function* handleSystem(p: Pid, d: GenServerData, msg: Term[]): Blocking<void> {
 
 // ------------------------------------------------------------------ client side
 
-/** The caller-side half of proc_lib's synchronous start (R15, R16). */
+/**
+ * The caller-side half of proc_lib's synchronous start (R15, R16) of a GenServer-based process: spawns it
+ * running `genInit` and waits for its acknowledgement. Positional parameters and no callbacks: an options
+ * object and the init and ack closures it used to take were allocated on every start and restart.
+ */
 export function* startProcess(
   rt: Runtime,
-  opts: { link: boolean; name?: string; timeout?: number; behaviourName: string; module?: string; version?: number },
-  init: (self: Pid, parent: Pid, ack: (result: Term) => void) => Blocking<void>,
+  mod: Module<GenServerCallbacks>,
+  arg: Term,
+  link: boolean,
+  name: string | undefined,
+  timeout: number | undefined,
+  behaviourName: string,
+  kind: string | undefined,
 ): Blocking<StartResult> {
   const caller = rt.self();
   const parent = caller.driver ? rt.shell : caller;
-  if (opts.name) {
-    const existing = rt.whereis(opts.name);
+  if (name) {
+    const existing = rt.whereis(name);
     if (existing) return ["error", ["already_started", existing]];
   }
   const tag = new Ref();
-  const ack = (result: Term) => rt.deliver(caller, ["$ack", tag, result]);
-  const child = rt.spawnProcess({
-    link: opts.link ? parent : null,
-    parent,
-    behaviourName: opts.behaviourName,
-    module: opts.module,
-    version: opts.version,
-  });
+  const child = rt.spawnProcess({ link: link ? parent : null, parent, behaviourName, module: mod.name, version: mod.current.version });
   // The body needs the child's pid, so it is given after the spawn. Not a `(function* () {...})()` wrapper:
   // V8 gives every new generator-function closure its own prototype object and hidden class, which made
   // each start pay for a fresh map (and made the scheduler's generator calls megamorphic).
-  rt.startBody(child, init(child, parent, ack));
-  if (opts.name) {
+  rt.startBody(child, genInit(rt, mod, arg, child, parent, caller, tag, kind));
+  if (name) {
     try {
-      rt.register(opts.name, child);
+      rt.register(name, child);
     } catch {
       /* lost a race with another start: init will run unregistered */
     }
@@ -444,7 +466,7 @@ export function* startProcess(
   const m = yield {
     match: (msg: Term) =>
       Array.isArray(msg) && ((msg[0] === "$ack" && msg[1] === tag) || (msg[0] === "EXIT" && msg[1] === started && self.trapExit)),
-    timeout: opts.timeout ?? Infinity,
+    timeout: timeout ?? Infinity,
   };
   if (m === TIMEOUT) {
     rt.unlink(caller, started);
@@ -462,16 +484,20 @@ function* genInit(
   arg: Term,
   self: Pid,
   parent: Pid,
-  ack: (r: Term) => void,
-  kind?: string,
+  starter: Pid,
+  tag: Ref,
+  kind: string | undefined,
 ): Blocking<void> {
+  /** proc_lib:init_ack: the result goes to the process waiting in `startProcess`. */
+  const ack = (result: Term): void => rt.deliver(starter, ["$ack", tag, result]);
   const v: ModuleVersion<GenServerCallbacks> = mod.current;
   const d: GenServerData = { mod, state: undefined, parent, version: v.version, timer: null, suspended: false, deferred: null, runningCode: v };
   if (kind) d.kind = kind;
   self.data = d;
   let result: Term;
   try {
-    result = yield* run(v.callbacks.init.call(v.callbacks, arg));
+    const r = v.callbacks.init.call(v.callbacks, arg);
+    result = isGen(r) ? yield* r : r; // not `run(...)`: one generator less per start
   } catch (err) {
     const reason = reasonFromThrow(err);
     ack(["error", reason]);
@@ -482,7 +508,7 @@ function* genInit(
     d.state = result[1];
     self.behaviour = genServerBehaviour;
     ack(["ok", self]);
-    const next = yield* afterExtra(rt, self, d, result[2]);
+    const next = isContinue(result[2]) ? yield* continueWith(self, d, result[2]) : plainExtra(rt, self, d, result[2]);
     if (next !== undefined) yield* handleResult(rt, self, d, next, null);
     return;
   }
@@ -587,10 +613,7 @@ function start(mod: Module<GenServerCallbacks> | GenServerCallbacks, arg: Term, 
   const m = toModule(rt, mod);
   return new Op(
     rt,
-    () =>
-      startProcess(rt, { link, name: opts.name, timeout: opts.timeout, behaviourName: "gen_server", module: m.name, version: m.current.version }, (self, parent, ack) =>
-        genInit(rt, m, arg, self, parent, ack),
-      ),
+    () => startProcess(rt, m, arg, link, opts.name, opts.timeout, "gen_server", undefined),
     link ? "GenServer.startLink" : "GenServer.start",
   );
 }
@@ -602,9 +625,7 @@ export function startBehaviour(
   arg: Term,
   opts: StartOptions & { link: boolean; behaviourName: string; kind?: string },
 ): Blocking<StartResult> {
-  return startProcess(rt, { link: opts.link, name: opts.name, timeout: opts.timeout, behaviourName: opts.behaviourName, module: m.name, version: m.current.version }, (self, parent, ack) =>
-    genInit(rt, m, arg, self, parent, ack, opts.kind ?? opts.behaviourName),
-  );
+  return startProcess(rt, m, arg, opts.link, opts.name, opts.timeout, opts.behaviourName, opts.kind ?? opts.behaviourName);
 }
 
 function* sysStop(rt: Runtime, server: Pid | string, reason: Term, timeout: number): Blocking<"ok"> {

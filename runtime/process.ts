@@ -7,6 +7,8 @@
  *   `behaviour.handle`, with no generator or promise per idle process;
  * - blocking mode: a generator (`cont`) that yields `Receive` requests, used by plain processes and whenever a
  *   callback needs to wait (a call to another server, a shutdown that waits for a `DOWN`, a sleep).
+ *   A plain process spawned with a generator function keeps the function in `cont` until it first runs, and
+ *   only then makes its generator (see `Start`).
  */
 
 import type { Runtime } from "./runtime.js";
@@ -27,6 +29,14 @@ export type Timeout = typeof TIMEOUT;
 
 /** A blocking computation: yields `Receive` requests, returns `T`. */
 export type Blocking<T> = Generator<Receive, T, any>;
+
+/**
+ * A generator function not called yet: a spawned process's body until the process first runs. Calling a
+ * generator function runs none of its code, so when it is called is invisible; calling it late means the
+ * generator is made and finished between two young-generation collections instead of waiting, with every
+ * other process spawned in the same loop, long enough to be copied by the collector (bench row "spawn").
+ */
+export type Start = () => Blocking<unknown>;
 
 /** The per-message logic shared by all processes of one behaviour (no closure per process). */
 export interface Behaviour {
@@ -82,7 +92,7 @@ export class Pid {
    */
   monitors: Ref | Set<Ref> | null = null;
   monitoredBy: Ref | Set<Ref> | null = null;
-  cont: Blocking<unknown> | null = null;
+  cont: Blocking<unknown> | Start | null = null;
   recv: Receive | null = null;
   recvTimer: Timer | null = null;
   /** Exit reason of a signal that arrived while this process was running; applied when it yields. */
@@ -93,6 +103,12 @@ export class Pid {
   supervisedBy: { sup: Pid; id: Term } | null = null;
   reductions = 0;
   private flags = 0;
+  /**
+   * Neighbours in the runtime's table of live processes (`ProcessTable`), a list through the processes
+   * themselves: adding and removing a process allocates nothing and never rehashes a 100,000-entry Map.
+   */
+  prevLive: Pid | null = null;
+  nextLive: Pid | null = null;
 
   constructor(
     readonly rt: Runtime,

@@ -40,7 +40,7 @@ export interface SpawnOpts {
 }
 
 /** Starts a process running `body` (a generator function, or a module function `[Module, "fn", args]`). */
-export function spawn(body: ProcessBody, opts: SpawnOpts = {}): Pid {
+export function spawn(body: ProcessBody, opts?: SpawnOpts): Pid {
   const rt = activeRuntime();
   const caller = rt.caller();
   let version: ModuleVersion | null = null;
@@ -64,17 +64,18 @@ export function spawn(body: ProcessBody, opts: SpawnOpts = {}): Pid {
         (body as { prototype: object }).prototype = SHARED_GENERATOR_PROTO;
         lastBody = body;
       }
-      const p = rt.spawnProcess({ link: opts.link ? caller : null, parent: caller, trapExit: opts.trapExit, name: opts.name, behaviourName: "process", body: (body as () => Blocking<unknown>)() });
-      return p;
+      // The body is called when the process first runs (see `Start` in process.ts).
+      if (opts === undefined) return rt.spawnPlain(body as () => Blocking<unknown>, caller);
+      return rt.spawnProcess({ link: opts.link ? caller : null, parent: caller, trapExit: opts.trapExit, name: opts.name, behaviourName: "process", start: body as () => Blocking<unknown> });
     }
   } else {
     throw new TypeError("spawn expects a generator function (function* () { ... }) or [Module, \"function\", args].");
   }
   const p = rt.spawnProcess({
-    link: opts.link ? caller : null,
+    link: opts?.link ? caller : null,
     parent: caller,
-    trapExit: opts.trapExit,
-    name: opts.name,
+    trapExit: opts?.trapExit,
+    name: opts?.name,
     behaviourName: "process",
     ...(version ? { module: version.module.name, version: version.version } : {}),
     body: runBody(run),

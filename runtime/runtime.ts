@@ -16,7 +16,8 @@
  * link/monitor sets are all insertion-ordered, so the same program gives the same event order on every run.
  */
 
-import { Pid, addLink, removeLink, addRef, hasRef, removeRef, refsOf, Ref, TIMEOUT, type Behaviour, type Blocking, type Receive } from "./process.js";
+import { Pid, addLink, removeLink, addRef, hasRef, removeRef, Ref, TIMEOUT, type Behaviour, type Blocking, type Receive, type Start } from "./process.js";
+import { ProcessTable } from "./process-table.js";
 import { Mailbox } from "./mailbox.js";
 import { RealClock, TimerHeap, VirtualClock, type Clock, type ClockKind, type Timer } from "./clock.js";
 import { EventLog } from "./event-log.js";
@@ -47,6 +48,8 @@ export interface SpawnOptions {
   data?: unknown;
   /** A generator to run (plain process, or a behaviour's start-up). */
   body?: Blocking<unknown> | null;
+  /** A generator function to call when the process first runs (instead of `body`; see `Start`). */
+  start?: Start | null;
   link?: Pid | null;
   trapExit?: boolean;
   name?: string;
@@ -77,8 +80,8 @@ export class Runtime {
   static active: Runtime | null = null;
   readonly clock: Clock;
   readonly events: EventLog;
-  /** Live processes by id. */
-  readonly procs = new Map<number, Pid>();
+  /** Live processes, oldest first. */
+  readonly procs = new ProcessTable();
   readonly names = new Map<string, Pid>();
   /**
    * The runtime's "shell", like the Erlang shell: code outside any process (a notebook cell, a test) acts as
@@ -125,18 +128,37 @@ export class Runtime {
 
   // ---------------------------------------------------------------- processes
 
+  /**
+   * `spawn(Fun)` with no options: a plain process running generator function `start` (called when it first
+   * runs), started by `parent`. The common case of `spawnProcess` without its options object, which V8 did
+   * not optimise away and which was a fifth of what a spawn allocated.
+   */
+  spawnPlain(start: Start, parent: Pid): Pid {
+    const p = new Pid(this, this.nextId++);
+    this.procs.add(p);
+    this.events.pushSpawn(this.now(), p.id, parent.id, "process");
+    p.cont = start;
+    this.enqueue(p);
+    return p;
+  }
+
   spawnProcess(o: SpawnOptions): Pid {
     const p = new Pid(this, this.nextId++);
     p.behaviour = o.behaviour ?? null;
     p.data = o.data ?? null;
     if (o.trapExit) p.trapExit = true;
     if (o.driver) p.driver = true;
-    this.procs.set(p.id, p);
-    this.emit(spawnEvent(this.now(), p.label, o));
+    this.procs.add(p);
+    if (!o.name && !o.module && o.version === undefined) {
+      this.events.pushSpawn(this.now(), p.id, o.parent ? o.parent.id : -1, o.behaviourName || undefined);
+    } else {
+      this.emit(spawnEvent(this.now(), p.label, o));
+    }
     if (o.name) this.register(o.name, p);
     if (o.link) this.link(p, o.link);
-    if (o.body) {
-      p.cont = o.body;
+    const body = o.body ?? o.start;
+    if (body) {
+      p.cont = body;
       this.enqueue(p);
     }
     return p;
@@ -232,20 +254,30 @@ export class Runtime {
     this.signal(p, from ?? this.shell, reason, "exit");
   }
 
-  /** Queue an exit signal and apply it (and whatever it causes) before returning. */
+  /**
+   * Applies an exit signal, and whatever it causes, before returning. Signals caused while one is being
+   * applied (a dying process's links) are queued and applied in order after it, never by recursion; only
+   * those get a queue entry, so the usual single signal allocates nothing.
+   */
   signal(to: Pid, from: Pid | null, reason: Term, kind: SignalKind): void {
-    this.signals.push({ to, from, reason, kind });
-    if (this.flushing) return;
+    if (this.flushing) {
+      this.signals.push({ to, from, reason, kind });
+      return;
+    }
     this.flushing = true;
     try {
-      for (let i = 0; i < this.signals.length; i++) this.applySignal(this.signals[i]);
+      this.applySignal(to, from, reason, kind);
+      for (let i = 0; i < this.signals.length; i++) {
+        const s = this.signals[i];
+        this.applySignal(s.to, s.from, s.reason, s.kind);
+      }
     } finally {
       this.signals.length = 0;
       this.flushing = false;
     }
   }
 
-  private applySignal({ to, from, reason, kind }: PendingSignal): void {
+  private applySignal(to: Pid, from: Pid | null, reason: Term, kind: SignalKind): void {
     if (to.dead) return;
     if (this.events.traceMessages) {
       this.emit({ type: "signal", t: this.now(), ...(from ? { from: from.label } : {}), to: to.label, reason: formatTerm(reason) });
@@ -272,7 +304,7 @@ export class Runtime {
     p.dead = true;
     p.exitReason = reason;
     p.queued = false;
-    this.procs.delete(p.id);
+    this.procs.delete(p);
     if (p.name && this.names.get(p.name) === p) this.names.delete(p.name);
     if (p.recvTimer) p.recvTimer.cancelled = true;
     p.recvTimer = null;
@@ -284,35 +316,43 @@ export class Runtime {
     } catch {
       // clean-up hooks must not stop the exit
     }
-    const e: RuntimeEvent & { type: "exit" } = { type: "exit", t: this.now(), pid: p.label, reason: reason === "normal" ? ":normal" : formatTerm(reason) };
-    if (p.name) e.name = p.name;
-    this.emit(e);
+    const reasonText = reason === "normal" ? ":normal" : formatTerm(reason);
+    if (p.name) this.emit({ type: "exit", t: this.now(), pid: p.label, reason: reasonText, name: p.name });
+    else this.events.pushExit(this.now(), p.id, reasonText);
     for (const h of this.exitHooks) h(p, reason);
     if (p === this.shell) this.shell = this.newShell();
-    if (p.monitors) {
-      for (const ref of refsOf(p.monitors)) {
-        const target = ref.target!;
-        target.monitoredBy = removeRef(target.monitoredBy, ref);
-      }
-      p.monitors = null;
+    const held = p.monitors;
+    p.monitors = null;
+    if (held instanceof Set) {
+      for (const ref of held) ref.target!.monitoredBy = removeRef(ref.target!.monitoredBy, ref);
+    } else if (held) {
+      held.target!.monitoredBy = removeRef(held.target!.monitoredBy, held);
     }
     const links = p.links;
     p.links = null;
     const watchers = p.monitoredBy;
     p.monitoredBy = null;
-    if (links) {
-      for (const q of links instanceof Set ? links : [links]) {
+    if (links instanceof Set) {
+      for (const q of links) {
         removeLink(q, p);
         this.signal(q, p, reason, "link");
       }
+    } else if (links) {
+      removeLink(links, p);
+      this.signal(links, p, reason, "link");
     }
-    if (watchers) {
-      for (const ref of refsOf(watchers)) {
-        const w = ref.watcher!;
-        w.monitors = removeRef(w.monitors, ref);
-        this.deliver(w, ["DOWN", ref, "process", p, reason]);
-      }
+    if (watchers instanceof Set) {
+      for (const ref of watchers) this.down(ref, p, reason);
+    } else if (watchers) {
+      this.down(watchers, p, reason);
     }
+  }
+
+  /** Delivers the `DOWN` of monitor `ref` on `p`, which died with `reason` (R10, R11). */
+  private down(ref: Ref, p: Pid, reason: Term): void {
+    const w = ref.watcher!;
+    w.monitors = removeRef(w.monitors, ref);
+    this.deliver(w, ["DOWN", ref, "process", p, reason]);
   }
 
   /** Calls `fn` with the raw exit reason whenever a process dies (the event log has it only as text). */
@@ -514,9 +554,11 @@ export class Runtime {
     if (!p.dead && budget < 0) this.enqueue(p); // used its whole turn: more work may be waiting
   }
 
-  private step(p: Pid, g: Blocking<unknown>, value: Term): void {
+  private step(p: Pid, cont: Blocking<unknown> | Start, value: Term): void {
     let r: IteratorResult<Receive, unknown>;
     try {
+      // A body not started yet (see `Start`): a generator function, whose call runs none of its code.
+      const g = typeof cont === "function" ? (p.cont = cont()) : cont;
       r = g.next(value);
     } catch (err) {
       p.cont = null;
@@ -693,15 +735,15 @@ function* runOutsideBody<T>(body: () => Blocking<T>, state: { done: boolean; val
 }
 
 /**
- * The spawn event, written as one literal for each common shape: properties added to an object after it is
- * created go to a separate property array (64 bytes more for each of the events the log keeps).
+ * The spawn event of a named process or one running module code (the others are stored compactly, see
+ * `EventLog.pushSpawn`), written as one literal for the common shape: properties added to an object after it
+ * is created go to a separate property array (64 bytes more for each of the events the log keeps).
  */
 function spawnEvent(t: number, pid: string, o: SpawnOptions): RuntimeEvent & { type: "spawn" } {
   const parent = o.parent ? o.parent.label : undefined;
   const behaviour = o.behaviourName || undefined;
-  if (parent !== undefined && behaviour !== undefined && !o.name) {
-    if (o.module && o.version !== undefined) return { type: "spawn", t, pid, parent, behaviour, module: o.module, version: o.version };
-    if (!o.module && o.version === undefined) return { type: "spawn", t, pid, parent, behaviour };
+  if (parent !== undefined && behaviour !== undefined && !o.name && o.module && o.version !== undefined) {
+    return { type: "spawn", t, pid, parent, behaviour, module: o.module, version: o.version };
   }
   const e: RuntimeEvent & { type: "spawn" } = { type: "spawn", t, pid };
   if (parent !== undefined) e.parent = parent;

@@ -34,7 +34,7 @@ import {
   type StartFn,
   type SupFlags,
 } from "./child_spec.js";
-import { addRestart, report, shutdownChild, startChildI } from "./supervisor_common.js";
+import { addRestart, report, restartEvent, shutdownChild, startChildI, type StartOutcome } from "./supervisor_common.js";
 
 export interface SupState extends CheckedFlags {
   self: Pid;
@@ -66,12 +66,16 @@ export interface ChildCounts {
 
 type Outcome = ["ok", SupState] | ["shutdown", SupState];
 
+function isOutcome(r: Outcome | Blocking<Outcome>): r is Outcome {
+  return Array.isArray(r);
+}
+
 // ------------------------------------------------------------------ starting and stopping children
 
 /** `start_children/2`: in start order; on failure report start_error and stop (R36, R37). */
 function* startChildren(rt: Runtime, st: SupState, inStartOrder: Child[]): Blocking<{ failed?: { id: Term; reason: Term } }> {
   for (const c of inStartOrder) {
-    const r = yield* doStartChild(rt, st, c);
+    const r = yield* doStartChild(st, c);
     if (r[0] === "ok") {
       if (r[1] === null && c.restart === "temporary") removeChild(st, c);
       else c.pid = r[1];
@@ -83,16 +87,11 @@ function* startChildren(rt: Runtime, st: SupState, inStartOrder: Child[]): Block
   return {};
 }
 
-function* doStartChild(rt: Runtime, st: SupState, c: Child): Blocking<["ok", Pid | null] | ["ok", Pid, Term] | ["error", Term]> {
-  const r = yield* startChildI(c.start);
-  if (r[0] === "ok" && r[1] instanceof Pid) tagChild(r[1], st.self, c);
-  return r as ["ok", Pid | null] | ["error", Term];
+/** `do_start_child/2`: runs the child's start function, marking the started process as this supervisor's. */
+function doStartChild(st: SupState, c: Child): Blocking<StartOutcome> {
+  return startChildI(c.start, NO_EXTRA, st.self, c.id);
 }
-
-/** Marks a started process with its supervisor and child id (for snapshots and process info). */
-function tagChild(p: Pid, sup: Pid, c: Child): void {
-  childMeta.set(p, { sup, id: c.id });
-}
+const NO_EXTRA: Term[] = [];
 
 /**
  * Which supervisor and child id a process belongs to. Kept on the Pid: a WeakMap entry per child ever started
@@ -138,20 +137,26 @@ function findChild(st: SupState, id: Term): Child | undefined {
 
 // ------------------------------------------------------------------ restarts (R39–R57)
 
-function* restartChild(rt: Runtime, st: SupState, pid: Pid, reason: Term): Blocking<Outcome> {
+/**
+ * `restart_child/3`, the reaction to a child's exit: the outcome, or the restart to run when the child is
+ * restarted. A plain function (not a generator), like `restart` below: these are the levels between the
+ * supervisor's `handleInfo` and the child's start, and each generator level cost every restart a generator
+ * object and a resume per step (bench row "restart latency").
+ */
+function restartChild(rt: Runtime, st: SupState, pid: Pid, reason: Term): Outcome | Blocking<Outcome> {
   const c = st.children.find((x) => x.pid === pid);
   if (!c) return ["ok", st]; // R38: not a current child
   c.lastExit = reason;
   if (c.restart === "permanent") {
     report(rt, st.self, "child_terminated", reason, pid, c.id);
-    return yield* restart(rt, st, c);
+    return restart(rt, st, c);
   }
   if (isCleanExit(reason)) {
     delChild(st, c);
     return autoShutdown(st, c);
   }
   report(rt, st.self, "child_terminated", reason, pid, c.id);
-  if (c.restart === "transient") return yield* restart(rt, st, c);
+  if (c.restart === "transient") return restart(rt, st, c);
   delChild(st, c);
   return autoShutdown(st, c);
 }
@@ -164,38 +169,38 @@ function autoShutdown(st: SupState, c: Child): Outcome {
   return anyLeft ? ["ok", st] : ["shutdown", st];
 }
 
-function* restart(rt: Runtime, st: SupState, c: Child): Blocking<Outcome> {
-  const r = addRestart(st.restarts, rt.now(), st.intensity, st.period);
-  st.restarts = r.restarts;
-  if (!r.ok) {
+/** `restart/3`: counts the restart toward the intensity (R43), then restarts by strategy. */
+function restart(rt: Runtime, st: SupState, c: Child): Outcome | Blocking<Outcome> {
+  if (!addRestart(st.restarts, rt.now(), st.intensity, st.period)) {
     report(rt, st.self, "shutdown", "reached_max_restart_intensity", c.pid, c.id);
     st.gaveUp = { t: rt.now(), id: c.id };
     delChild(st, c);
     return ["shutdown", st];
   }
-  const reaction = (st.reactions = (st.reactions ?? 0) + 1);
-  const again = yield* restartByStrategy(rt, st, c, reaction);
-  if (again !== undefined) {
-    rt.emit({ type: "restart", t: rt.now(), sup: st.self.label, id: String(again), reaction });
-    GenServer.cast(st.self, ["try_again_restart", again]);
-  }
+  return restartByStrategy(rt, st, c, (st.reactions = (st.reactions ?? 0) + 1));
+}
+
+/** A start failed during a restart: try again later, through a cast to itself (R52, R53). */
+function tryAgain(rt: Runtime, st: SupState, id: Term, reaction: number): Outcome {
+  rt.emit(restartEvent(rt.now(), st.self, id, null, null, reaction));
+  GenServer.cast(st.self, ["try_again_restart", id]);
   return ["ok", st];
 }
 
-/** Restarts per strategy; returns the id to try again when a start failed (R49–R53). */
-function* restartByStrategy(rt: Runtime, st: SupState, c: Child, reaction: number): Blocking<Term | undefined> {
+/** Restarts per strategy (R49–R53). */
+function* restartByStrategy(rt: Runtime, st: SupState, c: Child, reaction: number): Blocking<Outcome> {
   const oldPid = c.pid;
   if (st.strategy === "one_for_one") {
-    const r = yield* doStartChild(rt, st, c);
+    const r = yield* doStartChild(st, c);
     if (r[0] === "ok") {
       c.pid = r[1];
       c.restarts++;
-      rt.emit({ type: "restart", t: rt.now(), sup: st.self.label, id: String(c.id), ...(oldPid instanceof Pid ? { oldPid: oldPid.label } : {}), ...(r[1] ? { newPid: r[1].label } : {}), reaction });
-      return undefined;
+      rt.emit(restartEvent(rt.now(), st.self, c.id, oldPid, r[1], reaction));
+      return ["ok", st];
     }
     c.pid = oldPid instanceof Restarting ? oldPid : new Restarting(oldPid);
     report(rt, st.self, "start_error", r[1], oldPid, c.id);
-    return c.id;
+    return tryAgain(rt, st, c.id, reaction);
   }
   // one_for_all: every child; rest_for_one: the crashed child and those started after it (R50, R51).
   let group: Child[];
@@ -217,13 +222,13 @@ function* restartByStrategy(rt: Runtime, st: SupState, c: Child, reaction: numbe
     if (x.pid instanceof Pid) {
       x.restarts++;
       const before = oldPids.get(x);
-      rt.emit({ type: "restart", t: rt.now(), sup: st.self.label, id: String(x.id), ...(before instanceof Pid ? { oldPid: before.label } : {}), newPid: x.pid.label, reaction });
+      rt.emit(restartEvent(rt.now(), st.self, x.id, before, x.pid, reaction));
     }
   }
-  if (!res.failed) return undefined;
+  if (!res.failed) return ["ok", st];
   const failed = findChild(st, res.failed.id)!;
   failed.pid = termEquals(res.failed.id, c.id) ? (oldPid instanceof Restarting ? oldPid : new Restarting(oldPid as Pid | null)) : new Restarting(null);
-  return res.failed.id;
+  return tryAgain(rt, st, res.failed.id, reaction);
 }
 
 // ------------------------------------------------------------------ the supervisor's GenServer callbacks
@@ -276,7 +281,7 @@ function supervisorCallbacks(rt: Runtime): GenServerCallbacks<SupState> {
           if (existing.pid instanceof Pid) return ["reply", ["error", ["already_started", existing.pid]], st];
           return ["reply", ["error", "already_present"], st];
         }
-        const r = yield* doStartChild(rt, st, c);
+        const r = yield* doStartChild(st, c);
         if (r[0] === "ok") {
           if (r[1] === null && c.restart === "temporary") return ["reply", ["ok", null], st];
           c.pid = r[1];
@@ -300,7 +305,7 @@ function supervisorCallbacks(rt: Runtime): GenServerCallbacks<SupState> {
         if (!c) return ["reply", ["error", "not_found"], st];
         if (c.pid instanceof Restarting) return ["reply", ["error", "restarting"], st];
         if (c.pid !== null) return ["reply", ["error", "running"], st];
-        const r = yield* doStartChild(rt, st, c);
+        const r = yield* doStartChild(st, c);
         if (r[0] === "ok") {
           c.pid = r[1];
           return ["reply", r, st];
@@ -332,7 +337,8 @@ function supervisorCallbacks(rt: Runtime): GenServerCallbacks<SupState> {
     if (Array.isArray(msg) && msg[0] === "try_again_restart") {
       const c = findChild(st, msg[1]);
       if (c && c.pid instanceof Restarting) {
-        const r = yield* restart(rt, st, c);
+        const r0 = restart(rt, st, c);
+        const r = isOutcome(r0) ? r0 : yield* r0;
         return r[0] === "ok" ? ["noreply", st] : ["stop", "shutdown", st];
       }
     }
@@ -341,7 +347,8 @@ function supervisorCallbacks(rt: Runtime): GenServerCallbacks<SupState> {
 
   *handleInfo(msg: Term, st: SupState): Blocking<Term> {
     if (Array.isArray(msg) && msg[0] === "EXIT" && msg[1] instanceof Pid) {
-      const r = yield* restartChild(rt, st, msg[1], msg[2]);
+      const r0 = restartChild(rt, st, msg[1], msg[2]);
+      const r = isOutcome(r0) ? r0 : yield* r0;
       return r[0] === "ok" ? ["noreply", st] : ["stop", "shutdown", st];
     }
     return ["noreply", st]; // OTP logs "Supervisor received unexpected message" and carries on

@@ -9,7 +9,7 @@ import { Runtime } from "./runtime.js";
 import { Op } from "./op.js";
 import { ExitSignal, reasonFromThrow, isTuple, type Term } from "./terms.js";
 import type { Child, StartFn } from "./child_spec.js";
-import type { ReportContext } from "./observe.js";
+import type { ReportContext, RuntimeEvent } from "./observe.js";
 import { formatTerm } from "./terms.js";
 
 export type StartOutcome = ["ok", Pid] | ["ok", Pid, Term] | ["ok", null] | ["error", Term];
@@ -21,9 +21,12 @@ function isGen(x: unknown): x is Blocking<unknown> {
 /**
  * `do_start_child_i/3`: runs the start function inside the supervisor and maps its result (R36):
  * `{ok,Pid}` / `{ok,Pid,Info}` started, `ignore` → `{ok, undefined}`, `{error,E}` and any other value → error.
- * An exception is caught like Erlang's `catch`: `{'EXIT', Reason}`.
+ * An exception is caught like Erlang's `catch`: `{'EXIT', Reason}`. A started process is marked with its
+ * supervisor and child id (`Pid.supervisedBy`, for snapshots, process info and metrics) here rather than in a
+ * wrapper generator of each supervisor: every generator level costs each restart a generator object and a
+ * resume on each step.
  */
-export function* startChildI(start: StartFn, extra: Term[] = []): Blocking<StartOutcome> {
+export function* startChildI(start: StartFn, extra: Term[], sup: Pid, id: Term): Blocking<StartOutcome> {
   let r: Term;
   try {
     r = callStart(start, extra);
@@ -31,7 +34,10 @@ export function* startChildI(start: StartFn, extra: Term[] = []): Blocking<Start
   } catch (err) {
     r = ["EXIT", reasonFromThrow(err)];
   }
-  if (isTuple(r) && r[0] === "ok" && r[1] instanceof Pid && (r.length === 2 || r.length === 3)) return r as StartOutcome;
+  if (isTuple(r) && r[0] === "ok" && r[1] instanceof Pid && (r.length === 2 || r.length === 3)) {
+    r[1].supervisedBy = { sup, id };
+    return r as StartOutcome;
+  }
   if (r === "ignore") return ["ok", null];
   if (isTuple(r) && r[0] === "error" && r.length === 2) return r as StartOutcome;
   return ["error", r];
@@ -51,14 +57,33 @@ function callStart(start: StartFn, extra: Term[]): Term {
 }
 
 /**
- * `add_restart/1` (R43): one list of restart times per supervisor, in whole seconds of monotonic time.
- *   Now = floor(ms / 1000); keep R >= Now - Period; push Now; ok while length <= Intensity.
+ * `add_restart/1` (R43): one list of restart times per supervisor, in whole seconds of monotonic time,
+ * newest first: Now = floor(ms / 1000); keep R >= Now - Period; push Now; ok while length <= Intensity.
+ * Updates `restarts` in place and returns whether the restart is allowed. The times never decrease, so the
+ * expired ones are at the end (OTP's `lists:takewhile`), and a supervisor with a high intensity does not copy
+ * its whole list on every restart.
  */
-export function addRestart(restarts: number[], nowMs: number, intensity: number, period: number): { ok: boolean; restarts: number[] } {
+export function addRestart(restarts: number[], nowMs: number, intensity: number, period: number): boolean {
   const now = Math.floor(nowMs / 1000);
-  const kept = [now];
-  for (const r of restarts) if (r >= now - period) kept.push(r);
-  return { ok: kept.length <= intensity, restarts: kept };
+  let kept = restarts.length;
+  while (kept > 0 && restarts[kept - 1] < now - period) kept--;
+  restarts.length = kept;
+  restarts.unshift(now);
+  return restarts.length <= intensity;
+}
+
+/**
+ * The `restart` event (observe.ts) with its keys always in the same order, written as literals: spreading
+ * optional parts (`...(old ? { oldPid } : {})`) made two objects more per restart.
+ */
+export function restartEvent(t: number, sup: Pid, id: Term, oldPid: unknown, newPid: Pid | null | undefined, reaction: number): RuntimeEvent {
+  const idText = String(id);
+  if (oldPid instanceof Pid) {
+    if (newPid) return { type: "restart", t, sup: sup.label, id: idText, oldPid: oldPid.label, newPid: newPid.label, reaction };
+    return { type: "restart", t, sup: sup.label, id: idText, oldPid: oldPid.label, reaction };
+  }
+  if (newPid) return { type: "restart", t, sup: sup.label, id: idText, newPid: newPid.label, reaction };
+  return { type: "restart", t, sup: sup.label, id: idText, reaction };
 }
 
 /** A supervisor report (R91) with raw terms, for listeners that need them (the conformance tracer). */
@@ -85,16 +110,15 @@ export function onSupervisorReport(rt: Runtime, fn: (r: SupervisorReport) => voi
 
 export function report(rt: Runtime, sup: Pid, context: ReportContext, reason: Term, child: Term, id: Term): void {
   const childLabel = child instanceof Pid ? child.label : child === null || child === undefined ? undefined : formatTerm(child);
-  rt.emit({
-    type: "report",
-    t: rt.now(),
-    sup: sup.label,
-    context,
-    ...(childLabel ? { child: childLabel } : {}),
-    ...(id !== undefined ? { id: String(id) } : {}),
-    reason: formatTerm(reason),
-  });
-  for (const l of listeners.get(rt) ?? []) l({ sup, context, reason, child, id });
+  const t = rt.now();
+  const reasonText = formatTerm(reason);
+  // Literals with the keys in one order, not spreads of optional parts (two objects more per report).
+  if (childLabel && id !== undefined) rt.emit({ type: "report", t, sup: sup.label, context, child: childLabel, id: String(id), reason: reasonText });
+  else if (childLabel) rt.emit({ type: "report", t, sup: sup.label, context, child: childLabel, reason: reasonText });
+  else if (id !== undefined) rt.emit({ type: "report", t, sup: sup.label, context, id: String(id), reason: reasonText });
+  else rt.emit({ type: "report", t, sup: sup.label, context, reason: reasonText });
+  const ls = listeners.get(rt);
+  if (ls) for (const l of ls) l({ sup, context, reason, child, id });
 }
 
 /**
