@@ -83,26 +83,23 @@ export class EventLog {
    * without making the object (see the header).
    */
   pushSpawn(t: number, pid: number, parent: number, behaviour: string | undefined): void {
-    const i = this.slot();
-    const c = this.chunks[i >> CHUNK_BITS];
-    const j = i & IN_CHUNK;
-    c.kinds[j] = K_SPAWN;
-    c.times[j] = t;
-    c.pids[j] = pid;
-    c.parents[j] = parent;
-    c.refs[j] = behaviour;
-    if (this.listeners.length > 0) this.notify(this.materialise(i));
+    this.pushCompact(K_SPAWN, t, pid, parent, behaviour);
   }
 
   /** Records `{ type: "exit", t, pid, reason }` for pid number `pid` (an unnamed process). */
   pushExit(t: number, pid: number, reason: string): void {
+    this.pushCompact(K_EXIT, t, pid, NONE, reason);
+  }
+
+  private pushCompact(kind: number, t: number, pid: number, parent: number, ref: string | undefined): void {
     const i = this.slot();
     const c = this.chunks[i >> CHUNK_BITS];
     const j = i & IN_CHUNK;
-    c.kinds[j] = K_EXIT;
+    c.kinds[j] = kind;
     c.times[j] = t;
     c.pids[j] = pid;
-    c.refs[j] = reason;
+    c.parents[j] = parent;
+    c.refs[j] = ref;
     if (this.listeners.length > 0) this.notify(this.materialise(i));
   }
 

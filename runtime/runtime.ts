@@ -62,7 +62,6 @@ export interface SpawnOptions {
 }
 
 type SignalKind = "exit" | "link";
-type PendingSignal = { to: Pid; from: Pid | null; reason: Term; kind: SignalKind };
 
 /** Raised by `runSync` when nothing can ever complete the operation. */
 export class DeadlockError extends Error {
@@ -102,7 +101,8 @@ export class Runtime {
   private driving = false;
   private driveScheduled = false;
   private realTimer: NodeJS.Timeout | null = null;
-  private signals: PendingSignal[] = [];
+  /** Signals raised while one is applied, in order: four flat fields each (no object per signal). */
+  private signals: Array<Pid | null | Term | SignalKind> = [];
   private exitHooks: Array<(p: Pid, reason: Term) => void> = [];
   private flushing = false;
 
@@ -261,16 +261,14 @@ export class Runtime {
    */
   signal(to: Pid, from: Pid | null, reason: Term, kind: SignalKind): void {
     if (this.flushing) {
-      this.signals.push({ to, from, reason, kind });
+      this.signals.push(to, from, reason, kind);
       return;
     }
     this.flushing = true;
     try {
       this.applySignal(to, from, reason, kind);
-      for (let i = 0; i < this.signals.length; i++) {
-        const s = this.signals[i];
-        this.applySignal(s.to, s.from, s.reason, s.kind);
-      }
+      const q = this.signals;
+      for (let i = 0; i < q.length; i += 4) this.applySignal(q[i] as Pid, q[i + 1] as Pid | null, q[i + 2] as Term, q[i + 3] as SignalKind);
     } finally {
       this.signals.length = 0;
       this.flushing = false;

@@ -187,22 +187,32 @@ function tryAgain(rt: Runtime, st: SupState, id: Term, reaction: number): Outcom
   return ["ok", st];
 }
 
-/** Restarts per strategy (R49–R53). */
-function* restartByStrategy(rt: Runtime, st: SupState, c: Child, reaction: number): Blocking<Outcome> {
+/**
+ * Restarts per strategy (R49–R53). one_for_one has a generator function of its own: a generator's frame holds
+ * every local of its function, and the group strategies' locals made each one_for_one restart's frame larger.
+ */
+function restartByStrategy(rt: Runtime, st: SupState, c: Child, reaction: number): Blocking<Outcome> {
+  return st.strategy === "one_for_one" ? restartOne(rt, st, c, reaction) : restartGroup(rt, st, c, reaction);
+}
+
+/** one_for_one (R49): the child alone. */
+function* restartOne(rt: Runtime, st: SupState, c: Child, reaction: number): Blocking<Outcome> {
   const oldPid = c.pid;
-  if (st.strategy === "one_for_one") {
-    const r = yield* doStartChild(st, c);
-    if (r[0] === "ok") {
-      c.pid = r[1];
-      c.restarts++;
-      rt.emit(restartEvent(rt.now(), st.self, c.id, oldPid, r[1], reaction));
-      return ["ok", st];
-    }
-    c.pid = oldPid instanceof Restarting ? oldPid : new Restarting(oldPid);
-    report(rt, st.self, "start_error", r[1], oldPid, c.id);
-    return tryAgain(rt, st, c.id, reaction);
+  const r = yield* doStartChild(st, c);
+  if (r[0] === "ok") {
+    c.pid = r[1];
+    c.restarts++;
+    rt.emit(restartEvent(rt.now(), st.self, c.id, oldPid, r[1], reaction));
+    return ["ok", st];
   }
-  // one_for_all: every child; rest_for_one: the crashed child and those started after it (R50, R51).
+  c.pid = oldPid instanceof Restarting ? oldPid : new Restarting(oldPid);
+  report(rt, st.self, "start_error", r[1], oldPid, c.id);
+  return tryAgain(rt, st, c.id, reaction);
+}
+
+/** one_for_all: every child; rest_for_one: the crashed child and those started after it (R50, R51). */
+function* restartGroup(rt: Runtime, st: SupState, c: Child, reaction: number): Blocking<Outcome> {
+  const oldPid = c.pid;
   let group: Child[];
   if (st.strategy === "one_for_all") {
     if (c.restart === "temporary") removeChild(st, c);

@@ -57,18 +57,18 @@ function callStart(start: StartFn, extra: Term[]): Term {
 }
 
 /**
- * `add_restart/1` (R43): one list of restart times per supervisor, in whole seconds of monotonic time,
- * newest first: Now = floor(ms / 1000); keep R >= Now - Period; push Now; ok while length <= Intensity.
- * Updates `restarts` in place and returns whether the restart is allowed. The times never decrease, so the
- * expired ones are at the end (OTP's `lists:takewhile`), and a supervisor with a high intensity does not copy
- * its whole list on every restart.
+ * `add_restart/1` (R43): one list of restart times per supervisor, in whole seconds of monotonic time:
+ * Now = floor(ms / 1000); keep R >= Now - Period; add Now; ok while length <= Intensity.
+ * Updates `restarts` in place and returns whether the restart is allowed. The list is kept oldest first (OTP
+ * keeps it newest first; only its length is ever read): the times never decrease, so the expired ones are at
+ * the front, and the new one is pushed at the end, with no copy of the list on each restart.
  */
 export function addRestart(restarts: number[], nowMs: number, intensity: number, period: number): boolean {
   const now = Math.floor(nowMs / 1000);
-  let kept = restarts.length;
-  while (kept > 0 && restarts[kept - 1] < now - period) kept--;
-  restarts.length = kept;
-  restarts.unshift(now);
+  let expired = 0;
+  while (expired < restarts.length && restarts[expired] < now - period) expired++;
+  if (expired > 0) restarts.splice(0, expired);
+  restarts.push(now);
   return restarts.length <= intensity;
 }
 

@@ -60,7 +60,7 @@ describe("npm run bench (quick mode)", () => {
     expect(results.quick).toBe(true);
     expect(results.machine.cores).toBeGreaterThan(0);
     expect(results.machine.node).toBe(process.version);
-    expect(results.rows.map((r) => r.id)).toEqual(["spawn", "spawn-shared", "memory", "pingpong", "call", "restart", "dynsup-start", "dynsup-stop"]);
+    expect(results.rows.map((r) => r.id)).toEqual(["spawn", "spawn-floor", "spawn-shared", "memory", "pingpong", "call", "restart", "dynsup-start", "dynsup-stop"]);
     for (const row of results.rows) {
       expectMeasured(row, "runtime");
       if (has("erl")) {
@@ -74,6 +74,10 @@ describe("npm run bench (quick mode)", () => {
     }
     if (has("erl")) expect(results.machine.beam!.schedulers).toBe(1);
     for (const id of ["spawn-shared", "pingpong"]) expectMeasured(results.rows.find((r) => r.id === id)!, "xstate");
+    // The V8 reference row is its own figure, not the spawn row's again.
+    const floor = results.rows.find((r) => r.id === "spawn-floor")!;
+    expect(floor.sides.runtime.median).not.toBe(results.rows.find((r) => r.id === "spawn")!.sides.runtime.median);
+    expect(floor.goals).toEqual([]);
     // An idle GenServer cannot cost less than its process record; a quick sanity bound, not a goal.
     expect(results.rows.find((r) => r.id === "memory")!.sides.runtime.median!).toBeGreaterThan(50);
 
