@@ -14,7 +14,9 @@ export const GROUPS = [
     sides: ["runtime", "beam"],
     full: { op: "spawn", n: 100_000 },
     quick: { op: "spawn", n: 2_000 },
-    warmup: (r) => ({ ...r, n: r.n / 10 }),
+    // Full-size warm-ups (both sides): V8 grows its young generation and tiers up the scheduler over the first
+    // runs of this size; at a tenth, the first repetitions measured that start-up, not the runtime.
+    warmup: (r) => r,
     reps: 5,
     budgetMs: 25_000,
     rows: [
@@ -44,8 +46,8 @@ export const GROUPS = [
     full: { op: "spawn", n: 100_000, shared: true },
     quick: { op: "spawn", n: 2_000, shared: true },
     // The BEAM side spawns with spawn(M, F, A) (bench/run.mjs maps `shared` to its spawn_mfa); xstate actors
-    // all come from one machine.
-    warmup: (r) => ({ ...r, n: r.n / 10 }),
+    // all come from one machine. Full-size warm-up, as above.
+    warmup: (r) => r,
     reps: 5,
     budgetMs: 40_000,
     rows: [

@@ -18,7 +18,7 @@ import { Module } from "./code.js";
 import { GenServer, startBehaviour, doCall, type GenServerCallbacks, type StartOptions, type StartResult } from "./gen_server.js";
 import { isCleanExit, list, type Term } from "./terms.js";
 import { normalizeSpec, type ChildType, type Shutdown, type StartFn } from "./child_spec.js";
-import { addRestart, report, restartEvent, startChildI, type StartOutcome } from "./supervisor_common.js";
+import { addRestart, report, recordRestart, startChildI, type StartOutcome } from "./supervisor_common.js";
 import { startOfModule, type ChildCounts, type ChildInfo } from "./supervisor.js";
 import type { RestartType } from "./observe.js";
 
@@ -95,7 +95,7 @@ function dynCallbacks(rt: Runtime): GenServerCallbacks<DynState> {
       st.children.delete(pid);
       c.restarts++;
       st.children.set(s[1], c);
-      rt.emit(restartEvent(rt.now(), st.self, c.id, pid, s[1], (st.reactions = (st.reactions ?? 0) + 1)));
+      recordRestart(rt, st.self, c.id, pid, s[1], (st.reactions = (st.reactions ?? 0) + 1));
       return "ok";
     }
     if (s[0] === "ok") {
@@ -103,7 +103,7 @@ function dynCallbacks(rt: Runtime): GenServerCallbacks<DynState> {
       return "ok";
     }
     report(rt, st.self, "start_error", s[1], ["restarting", pid], c.id);
-    rt.emit(restartEvent(rt.now(), st.self, c.id, pid, null, (st.reactions = (st.reactions ?? 0) + 1)));
+    recordRestart(rt, st.self, c.id, pid, null, (st.reactions = (st.reactions ?? 0) + 1));
     st.children.set(pid, { restarting: c });
     rt.send(st.self, ["$gen_restart", pid]); // a plain message, not a cast (R73)
     return "ok";

@@ -149,8 +149,8 @@ export class Runtime {
     if (o.trapExit) p.trapExit = true;
     if (o.driver) p.driver = true;
     this.procs.add(p);
-    if (!o.name && !o.module && o.version === undefined) {
-      this.events.pushSpawn(this.now(), p.id, o.parent ? o.parent.id : -1, o.behaviourName || undefined);
+    if (!o.name && (o.module ? o.version !== undefined : o.version === undefined)) {
+      this.events.pushSpawn(this.now(), p.id, o.parent ? o.parent.id : -1, o.behaviourName || undefined, o.module, o.version);
     } else {
       this.emit(spawnEvent(this.now(), p.label, o));
     }
@@ -732,21 +732,12 @@ function* runOutsideBody<T>(body: () => Blocking<T>, state: { done: boolean; val
   state.settle?.();
 }
 
-/**
- * The spawn event of a named process or one running module code (the others are stored compactly, see
- * `EventLog.pushSpawn`), written as one literal for the common shape: properties added to an object after it
- * is created go to a separate property array (64 bytes more for each of the events the log keeps).
- */
+/** The spawn event of a named process (the others are stored compactly, see `EventLog.pushSpawn`). */
 function spawnEvent(t: number, pid: string, o: SpawnOptions): RuntimeEvent & { type: "spawn" } {
-  const parent = o.parent ? o.parent.label : undefined;
-  const behaviour = o.behaviourName || undefined;
-  if (parent !== undefined && behaviour !== undefined && !o.name && o.module && o.version !== undefined) {
-    return { type: "spawn", t, pid, parent, behaviour, module: o.module, version: o.version };
-  }
   const e: RuntimeEvent & { type: "spawn" } = { type: "spawn", t, pid };
-  if (parent !== undefined) e.parent = parent;
+  if (o.parent) e.parent = o.parent.label;
   if (o.name) e.name = o.name;
-  if (behaviour !== undefined) e.behaviour = behaviour;
+  if (o.behaviourName) e.behaviour = o.behaviourName;
   if (o.module) e.module = o.module;
   if (o.version !== undefined) e.version = o.version;
   return e;

@@ -34,7 +34,7 @@ import {
   type StartFn,
   type SupFlags,
 } from "./child_spec.js";
-import { addRestart, report, restartEvent, shutdownChild, startChildI, type StartOutcome } from "./supervisor_common.js";
+import { addRestart, report, recordRestart, shutdownChild, startChildI, type StartOutcome } from "./supervisor_common.js";
 
 export interface SupState extends CheckedFlags {
   self: Pid;
@@ -182,7 +182,7 @@ function restart(rt: Runtime, st: SupState, c: Child): Outcome | Blocking<Outcom
 
 /** A start failed during a restart: try again later, through a cast to itself (R52, R53). */
 function tryAgain(rt: Runtime, st: SupState, id: Term, reaction: number): Outcome {
-  rt.emit(restartEvent(rt.now(), st.self, id, null, null, reaction));
+  recordRestart(rt, st.self, id, null, null, reaction);
   GenServer.cast(st.self, ["try_again_restart", id]);
   return ["ok", st];
 }
@@ -202,7 +202,7 @@ function* restartOne(rt: Runtime, st: SupState, c: Child, reaction: number): Blo
   if (r[0] === "ok") {
     c.pid = r[1];
     c.restarts++;
-    rt.emit(restartEvent(rt.now(), st.self, c.id, oldPid, r[1], reaction));
+    recordRestart(rt, st.self, c.id, oldPid, r[1], reaction);
     return ["ok", st];
   }
   c.pid = oldPid instanceof Restarting ? oldPid : new Restarting(oldPid);
@@ -232,7 +232,7 @@ function* restartGroup(rt: Runtime, st: SupState, c: Child, reaction: number): B
     if (x.pid instanceof Pid) {
       x.restarts++;
       const before = oldPids.get(x);
-      rt.emit(restartEvent(rt.now(), st.self, x.id, before, x.pid, reaction));
+      recordRestart(rt, st.self, x.id, before, x.pid, reaction);
     }
   }
   if (!res.failed) return ["ok", st];

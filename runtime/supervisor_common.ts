@@ -9,7 +9,7 @@ import { Runtime } from "./runtime.js";
 import { Op } from "./op.js";
 import { ExitSignal, reasonFromThrow, isTuple, type Term } from "./terms.js";
 import type { Child, StartFn } from "./child_spec.js";
-import type { ReportContext, RuntimeEvent } from "./observe.js";
+import type { ReportContext } from "./observe.js";
 import { formatTerm } from "./terms.js";
 
 export type StartOutcome = ["ok", Pid] | ["ok", Pid, Term] | ["ok", null] | ["error", Term];
@@ -72,18 +72,9 @@ export function addRestart(restarts: number[], nowMs: number, intensity: number,
   return restarts.length <= intensity;
 }
 
-/**
- * The `restart` event (observe.ts) with its keys always in the same order, written as literals: spreading
- * optional parts (`...(old ? { oldPid } : {})`) made two objects more per restart.
- */
-export function restartEvent(t: number, sup: Pid, id: Term, oldPid: unknown, newPid: Pid | null | undefined, reaction: number): RuntimeEvent {
-  const idText = String(id);
-  if (oldPid instanceof Pid) {
-    if (newPid) return { type: "restart", t, sup: sup.label, id: idText, oldPid: oldPid.label, newPid: newPid.label, reaction };
-    return { type: "restart", t, sup: sup.label, id: idText, oldPid: oldPid.label, reaction };
-  }
-  if (newPid) return { type: "restart", t, sup: sup.label, id: idText, newPid: newPid.label, reaction };
-  return { type: "restart", t, sup: sup.label, id: idText, reaction };
+/** Records a `restart` event (observe.ts): `oldPid` when it was a pid, `newPid` when the start gave one. */
+export function recordRestart(rt: Runtime, sup: Pid, id: Term, oldPid: unknown, newPid: Pid | null | undefined, reaction: number): void {
+  rt.events.pushRestart(rt.now(), sup.id, String(id), oldPid instanceof Pid ? oldPid.id : -1, newPid ? newPid.id : -1, reaction);
 }
 
 /** A supervisor report (R91) with raw terms, for listeners that need them (the conformance tracer). */
@@ -109,14 +100,17 @@ export function onSupervisorReport(rt: Runtime, fn: (r: SupervisorReport) => voi
 }
 
 export function report(rt: Runtime, sup: Pid, context: ReportContext, reason: Term, child: Term, id: Term): void {
-  const childLabel = child instanceof Pid ? child.label : child === null || child === undefined ? undefined : formatTerm(child);
   const t = rt.now();
   const reasonText = formatTerm(reason);
-  // Literals with the keys in one order, not spreads of optional parts (two objects more per report).
-  if (childLabel && id !== undefined) rt.emit({ type: "report", t, sup: sup.label, context, child: childLabel, id: String(id), reason: reasonText });
-  else if (childLabel) rt.emit({ type: "report", t, sup: sup.label, context, child: childLabel, reason: reasonText });
-  else if (id !== undefined) rt.emit({ type: "report", t, sup: sup.label, context, id: String(id), reason: reasonText });
-  else rt.emit({ type: "report", t, sup: sup.label, context, reason: reasonText });
+  const idText = id !== undefined ? String(id) : undefined;
+  if (child instanceof Pid || child === null || child === undefined) {
+    rt.events.pushReport(t, sup.id, context, child instanceof Pid ? child.id : -1, idText, reasonText);
+  } else {
+    // An offender that is not one pid (`{restarting, Pid}`, a list of pids) is kept as text, in an object.
+    const childText = formatTerm(child);
+    if (idText !== undefined) rt.emit({ type: "report", t, sup: sup.label, context, child: childText, id: idText, reason: reasonText });
+    else rt.emit({ type: "report", t, sup: sup.label, context, child: childText, reason: reasonText });
+  }
   const ls = listeners.get(rt);
   if (ls) for (const l of ls) l({ sup, context, reason, child, id });
 }

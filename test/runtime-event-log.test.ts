@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { EventLog } from "../runtime/event-log.js";
-import { Runtime, setRuntime, spawn, receive, exit, spawnLink } from "../runtime/index.js";
+import { Runtime, setRuntime, spawn, receive, exit, spawnLink, Supervisor, GenServer, okPid } from "../runtime/index.js";
 import type { RuntimeEvent } from "../runtime/observe.js";
 
 describe("EventLog", () => {
@@ -88,5 +88,42 @@ describe("EventLog", () => {
     ]);
     expect(rt.procs.size).toBe(1); // the shell
     expect([...rt.procs.values()]).toEqual([rt.shell]);
+  });
+
+  it("reads restart, report and module spawn events back with the keys and order of the object form", () => {
+    const log = new EventLog();
+    log.pushSpawn(1, 90, 80, "gen_server", "anonymous#1", 1);
+    log.pushRestart(2, 85, "worker", 90, 91, 1);
+    log.pushRestart(3, 85, "worker", -1, -1, 2);
+    log.pushReport(4, 85, "child_terminated", 90, "worker", ":killed");
+    log.pushReport(5, 85, "shutdown", -1, undefined, ":reached_max_restart_intensity");
+    expect(log.all().map((e) => JSON.stringify(e))).toEqual([
+      '{"type":"spawn","t":1,"pid":"<0.90.0>","parent":"<0.80.0>","behaviour":"gen_server","module":"anonymous#1","version":1}',
+      '{"type":"restart","t":2,"sup":"<0.85.0>","id":"worker","oldPid":"<0.90.0>","newPid":"<0.91.0>","reaction":1}',
+      '{"type":"restart","t":3,"sup":"<0.85.0>","id":"worker","reaction":2}',
+      '{"type":"report","t":4,"sup":"<0.85.0>","context":"child_terminated","child":"<0.90.0>","id":"worker","reason":":killed"}',
+      '{"type":"report","t":5,"sup":"<0.85.0>","context":"shutdown","reason":":reached_max_restart_intensity"}',
+    ]);
+    expect(log.ofType("restart")).toHaveLength(2);
+    expect(log.ofType("report").map((e) => e.context)).toEqual(["child_terminated", "shutdown"]);
+  });
+
+  it("records a supervisor's restart as spawn, exit, report and restart events in order", () => {
+    const rt = setRuntime(new Runtime({ clock: "virtual" }));
+    const Worker = { init: (arg: unknown) => ["ok", arg] };
+    const sup = okPid(Supervisor.startLink([{ id: "w", start: () => GenServer.startLink(Worker, 0) }], { strategy: "one_for_one" }).sync());
+    const [child] = Supervisor.whichChildren(sup).sync() as { child: { label: string } }[];
+    const old = child.child;
+    const before = rt.events.length;
+    exit(old as never, "kill");
+    rt.settle();
+    const after = rt.events.all().slice(before);
+    const [again] = Supervisor.whichChildren(sup).sync() as { child: { label: string } }[];
+    expect(after).toEqual([
+      { type: "exit", t: 0, pid: old.label, reason: ":killed" },
+      { type: "report", t: 0, sup: sup.label, context: "child_terminated", child: old.label, id: "w", reason: ":killed" },
+      { type: "spawn", t: 0, pid: again.child.label, parent: sup.label, behaviour: "gen_server", module: expect.stringMatching(/^anonymous#/), version: 1 },
+      { type: "restart", t: 0, sup: sup.label, id: "w", oldPid: old.label, newPid: again.child.label, reaction: 1 },
+    ]);
   });
 });
