@@ -152,15 +152,15 @@ class Sides {
     const env = { ...process.env, OTP_LAB_DIST: this.setup.distUrl };
     switch (name) {
       case "runtime":
-        return new Side("runtime", node, ["--expose-gc", path.join(here, "workers/runtime-worker.mjs")], undefined, { env });
+        return new Side("runtime", node, [...this.setup.nodeFlags, "--expose-gc", path.join(here, "workers/runtime-worker.mjs")], undefined, { env });
       case "candidate":
-        return new Side("candidate", node, ["--expose-gc", path.join(here, "workers/runtime-worker.mjs")], undefined, {
+        return new Side("candidate", node, [...this.setup.nodeFlags, "--expose-gc", path.join(here, "workers/runtime-worker.mjs")], undefined, {
           env: { ...env, OTP_LAB_DIST: new URL(`file://${this.setup.candidate}/`).href },
         });
       case "xstate":
-        return new Side("xstate", node, ["--expose-gc", path.join(here, "workers/xstate-worker.mjs")], undefined, { env });
+        return new Side("xstate", node, [...this.setup.nodeFlags, "--expose-gc", path.join(here, "workers/xstate-worker.mjs")], undefined, { env });
       case "widgets":
-        return new Side("widgets", node, ["--expose-gc", path.join(here, "workers/widgets-worker.mjs")], undefined, { env });
+        return new Side("widgets", node, [...this.setup.nodeFlags, "--expose-gc", path.join(here, "workers/widgets-worker.mjs")], undefined, { env });
       case "beam":
         // One scheduler, as the issue asks: the runtime is single-threaded too.
         return new Side("beam", "erl", ["+S", "1:1", "-noshell", "-pa", this.setup.beamDir, "-run", "bench_beam", "main"], (req) =>
@@ -189,11 +189,11 @@ class KernelSide {
     this.cmd =
       name === "tslab"
         ? [node, path.join(root, "node_modules/tslab/bin/tslab"), "kernel", "--config-path", "{connection_file}"]
-        : [node, path.join(root, "dist/kernel/cli.js"), "kernel", "{connection_file}"];
+        : setup.kernelArgv; // as the kernelspec starts it (with the runtime's Node flags)
   }
 
   request(req, timeoutMs) {
-    const args = [path.join(here, "kernel/driver.py"), "--cells", String(req.cells), "--code", req.code, "--timeout", String(Math.round(timeoutMs / 1000)), "--", ...this.cmd];
+    const args = [path.join(here, "kernel/driver.py"), "--cells", String(req.cells), "--code", req.code, "--new-cells", String(req.newCells ?? 0), "--timeout", String(Math.round(timeoutMs / 1000)), "--", ...this.cmd];
     return new Promise((resolve, reject) => {
       let out;
       try {
@@ -318,7 +318,7 @@ function oneLine(text, max = 400) {
 export function markdown(results) {
   const m = results.machine;
   const lines = [];
-  lines.push(`Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGb} GB, Node ${m.node}, ${m.beam ? `Erlang/OTP ${m.beam.otp} (${m.beam.emu_flavor}, +S 1:1)` : "no BEAM"}, xstate ${m.xstate ?? "–"}, tslab ${m.tslab ?? "–"}; load average ${m.loadBefore.map((x) => x.toFixed(1)).join(" ")} before, ${m.loadAfter?.map((x) => x.toFixed(1)).join(" ") ?? "?"} after. ${results.quick ? "QUICK MODE (tiny sizes, not representative)." : ""}`);
+  lines.push(`Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGb} GB, Node ${m.node}${m.nodeFlags?.length ? ` (${m.nodeFlags.join(" ")})` : ""}, ${m.beam ? `Erlang/OTP ${m.beam.otp} (${m.beam.emu_flavor}, +S 1:1)` : "no BEAM"}, xstate ${m.xstate ?? "–"}, tslab ${m.tslab ?? "–"}; load average ${m.loadBefore.map((x) => x.toFixed(1)).join(" ")} before, ${m.loadAfter?.map((x) => x.toFixed(1)).join(" ") ?? "?"} after. ${results.quick ? "QUICK MODE (tiny sizes, not representative)." : ""}`);
   lines.push("");
   lines.push("| what | unit | ours | BEAM | xstate / tslab | ours ÷ peer | goal | met |");
   lines.push("|---|---|---:|---:|---:|---|---|---|");
@@ -408,7 +408,14 @@ async function main() {
     if (r.status !== 0) unavailable.beam = `erlc failed: ${(r.stdout + r.stderr).trim().slice(0, 400)}`;
   }
 
-  const sides = new Sides({ unavailable, beamDir, distUrl: new URL(`file://${path.join(root, "dist")}/`).href, candidate: opts.candidate });
+  // Every Node side runs with the flags the kernel gives Node (runtime/node-flags.ts), so the figures are a
+  // notebook's; they are printed with the machine.
+  const nodeFlags = existsSync(path.join(root, "dist/runtime/node-flags.js")) ? (await import(new URL(`file://${path.join(root, "dist/runtime/node-flags.js")}`).href)).NODE_FLAGS : [];
+  machine.nodeFlags = nodeFlags;
+  const kernelArgv = existsSync(path.join(root, "dist/kernel/install.js"))
+    ? (await import(new URL(`file://${path.join(root, "dist/kernel/install.js")}`).href)).kernelSpec().argv
+    : [process.execPath, path.join(root, "dist/kernel/cli.js"), "kernel", "{connection_file}"];
+  const sides = new Sides({ unavailable, beamDir, distUrl: new URL(`file://${path.join(root, "dist")}/`).href, candidate: opts.candidate, nodeFlags, kernelArgv });
   const rows = [];
   try {
     for (const name of ["beam", "runtime", "xstate"]) {

@@ -7,10 +7,12 @@
  *
  *   1. `name?` / `?name` is a help request: the docs go to the pager payload, nothing runs.
  *   2. The TypeScript thread compiles the cell (`transform.ts`) and type-checks it; a syntax or type error is
- *      reported at the cell's line and column and the cell does not run (like tslab; the check costs a few ms
- *      per cell once the language service is warm, a second for the very first cell).
+ *      reported at the cell's line and column and the cell does not run (like tslab). The check costs a few ms
+ *      per new cell once the language service is warm; the thread warms it up (about a second) after start-up,
+ *      and the first cell waits for what is left of that. A cell run again is not sent to the thread as long as
+ *      no cell executed since declared a name it uses: its compiled script and check are kept here by text.
  *   3. The compiled generator is driven step by step, each step inside the interrupt guard; an `await` in the
- *      cell is raced against interrupts.
+ *      cell is raced against interrupts. Guarded steps are cheap once `interrupt.ts`'s holder thread runs.
  *   4. The runtime settles (`getRuntime().settle()`), so what a cell shows does not depend on timing.
  *   5. The last expression's value becomes the result (rich when it implements `Symbol.for("Jupyter.display")`).
  *
@@ -29,6 +31,8 @@ import { preload, type PreloadResult } from "./preload.js";
 import { log } from "./log.js";
 import { CellRegistry, locatedError, type ErrorContent } from "./traceback.js";
 import { TsClient, type Completions, type QuickInfo } from "./ts-client.js";
+import type { Dependencies } from "./language-service.js";
+import type { PrepareResult } from "./ts-thread.js";
 import type { IsCompleteReply } from "./is-complete.js";
 
 /** The real `process.exit`, for the kernel's own shutdown (cells get a protected one). */
@@ -117,7 +121,11 @@ export class Executor {
     return ex;
   }
 
-  /** Starts the TypeScript thread (compiling, type checking, completion) if it is not running yet. */
+  /**
+   * Starts the TypeScript thread (compiling, type checking, completion) if it is not running yet, and the thread
+   * that keeps the SIGINT watchdog running (so that each guarded step of a cell costs microseconds, see
+   * `interrupt.ts`).
+   */
   startTypeScript(): void {
     void this.ts;
   }
@@ -125,6 +133,7 @@ export class Executor {
   /** The TypeScript thread; if it died (it should not), a new one takes over with the cells run so far. */
   private get ts(): TsClient {
     if (!this.tsClient || this.tsClient.isDead) {
+      this.interrupt.holdWatchdog();
       const restarted = this.tsClient !== null;
       this.tsClient = new TsClient({ cwd: this.cwd, typecheck: this.typecheck });
       // Not awaited: the thread may still be loading TypeScript; later requests queue behind these.
@@ -137,6 +146,43 @@ export class Executor {
 
   /** Cells whose declarations the language service knows, in order (to restore a restarted thread). */
   private readonly committed: string[] = [];
+
+  /**
+   * Cells prepared before (compiled and checked), by text, with the declaration number of each name they use as
+   * it was then. A cell run again is taken from here, without a round trip to the TypeScript thread, as long as
+   * no cell executed since has declared a name it uses: its check would come out the same (the thread's own
+   * cache has the same rule, see `CellLanguageService.check`).
+   */
+  private readonly preparedCells = new Map<string, { result: PrepareResult; uses: [string, number][] }>();
+  /** For each name an executed cell declared: the number of the last commit that declared it. */
+  private readonly declaredAt = new Map<string, number>();
+
+  private async prepare(code: string, store: boolean): Promise<PrepareResult> {
+    const result = await this.ts.prepare(code, { typecheck: this.typecheck, commit: store });
+    if (result.ok && store) this.recordCommit(code, result.deps);
+    const uses = result.deps.uses;
+    if (uses) {
+      if (this.preparedCells.size >= 500) this.preparedCells.delete(this.preparedCells.keys().next().value as string);
+      this.preparedCells.set(code, { result, uses: uses.map((n) => [n, this.declaredAt.get(n) ?? 0]) });
+    }
+    return result;
+  }
+
+  /** The prepared cell if it can be used again (and then committed here, as `prepare` would have done). */
+  private reusable(code: string, store: boolean): PrepareResult | null {
+    const entry = this.preparedCells.get(code);
+    if (!entry || !entry.uses.every(([n, at]) => (this.declaredAt.get(n) ?? 0) === at)) return null;
+    if (entry.result.ok && store) {
+      this.ts.commit(code);
+      this.recordCommit(code, entry.result.deps);
+    }
+    return entry.result;
+  }
+
+  private recordCommit(code: string, deps: Dependencies): void {
+    this.committed.push(code);
+    for (const n of deps.declares) this.declaredAt.set(n, this.committed.length);
+  }
 
   get executionCount(): number {
     return this.count;
@@ -180,9 +226,8 @@ export class Executor {
       let error: unknown = null;
       let value: unknown;
       const t0 = performance.now();
-      const prepared = await waiter.race(this.ts.prepare(code, { typecheck: this.typecheck, commit: store }));
+      const prepared = this.reusable(code, store) ?? (await waiter.race(this.prepare(code, store)));
       log(`prepared ${label} in ${(performance.now() - t0).toFixed(1)} ms`);
-      if (prepared.ok && store) this.committed.push(code);
       if (!prepared.ok) {
         const ename = prepared.kind === "syntax" ? "SyntaxError" : "TSError";
         const content = locatedError(ename, label, code, prepared.errors);
@@ -264,7 +309,8 @@ export class Executor {
       const p = this.interrupt.guard(() => fn.apply(undefined, args)) as Promise<unknown>;
       return waiter.race(p);
     }
-    const gen = this.interrupt.guard(() => fn.apply(undefined, args)) as Generator<unknown, unknown, unknown>;
+    // Calling a generator function runs none of its code (the cell's parameters have no defaults): no guard needed.
+    const gen = fn.apply(undefined, args) as Generator<unknown, unknown, unknown>;
     let next: { ok: boolean; value: unknown } = { ok: true, value: undefined };
     for (;;) {
       if (waiter.takePending()) next = { ok: false, value: new KeyboardInterrupt() };

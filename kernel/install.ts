@@ -17,6 +17,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { KERNEL_VERSION } from "./kernel-info.js";
 import { LOGO_SVG, logoPng } from "./logo.js";
+import { NODE_FLAGS } from "../runtime/node-flags.js";
 
 export const KERNEL_NAME = "otp-lab";
 export const DISPLAY_NAME = "TypeScript (OTP Lab)";
@@ -24,7 +25,8 @@ export const DISPLAY_NAME = "TypeScript (OTP Lab)";
 export function kernelSpec(): Record<string, unknown> {
   const cli = fileURLToPath(new URL("./cli.js", import.meta.url));
   return {
-    argv: [process.execPath, cli, "kernel", "{connection_file}"],
+    // Node runs with the V8 flags the runtime is tuned for (runtime/node-flags.ts).
+    argv: [process.execPath, ...NODE_FLAGS, cli, "kernel", "{connection_file}"],
     display_name: DISPLAY_NAME,
     language: "typescript",
     interrupt_mode: "message",

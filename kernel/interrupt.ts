@@ -8,24 +8,37 @@
  * the process. A pending `await` in a cell is raced against the interrupt notification instead (the main thread
  * is free then and receives a message).
  *
- * Why the handshake. Outside a guarded run, SIGINT is not caught by the watchdog, and in the microseconds in
- * which Node swaps its SIGINT handlers around a guarded run the signal's disposition is the default one, which
- * would kill the kernel. So the interrupting thread only sends SIGINT when a shared word says the main thread is
- * inside a guarded run *and* an interrupt is pending, claiming the word atomically; the main thread cannot leave
- * the guarded run while a signal is in flight (it spins, and the watchdog stops the spin). Interrupts requested
- * while the main thread is outside a guarded run are retried until it enters one or acknowledges them.
+ * Why the handshake. Outside a guarded run, SIGINT does not stop the main thread, and while no run at all holds
+ * the watchdog (before the holder thread below runs, or if it cannot) Node swaps its SIGINT handlers around each
+ * run, microseconds in which the signal's disposition is the default one, which would kill the kernel. So the
+ * interrupting thread only sends SIGINT when a shared word says the main thread is inside a guarded run *and* an
+ * interrupt is pending, claiming the word atomically; the main thread cannot leave the guarded run while a signal
+ * is in flight (it spins, and the watchdog stops the spin). Interrupts requested while the main thread is outside
+ * a guarded run are retried until it enters one or acknowledges them.
  *
- * Cost: Node starts a watchdog thread for every outermost guarded run (about 0.1 ms). Nested guards are plain
- * calls, so a scheduler should call `guard` once per batch of work, not once per message.
+ * Cost: Node starts its watchdog (a helper thread and a signal handler) when the first guarded run in the process
+ * begins and stops it when the last one ends: 0.1 to 0.5 ms per outermost run, and a cell makes two or more (its
+ * steps, the runtime's settle). So `holdWatchdog()` starts a thread (`sigint-holder.ts`) that stays inside a
+ * guarded run of its own; the watchdog then never stops and a guarded run costs a few microseconds. Node gives a
+ * SIGINT to the newest guarded run only, so a signal during the main thread's run still stops it, and one that
+ * arrives while no cell code runs ends the holder's run, which reports it here instead of a `process.on("SIGINT")`
+ * listener (a listener would make Node remove and restore it around every guarded run, resetting the signal's
+ * disposition under the watchdog). Nested guards are plain calls.
  */
 import vm from "node:vm";
+import { Worker } from "node:worker_threads";
 
-/** Word layout of the shared state (Int32Array over a SharedArrayBuffer). */
-const STATE = 0; // bit flags below
+/** Word layout of the shared state (Int32Array over a SharedArrayBuffer); `sigint-holder.ts` reads it too. */
+export const STATE = 0; // bit flags below
 const SEQ = 1; // interrupt request counter, bumped by the requester
-const IN_GUARD = 1;
+export const IN_GUARD = 1;
 const PENDING = 2;
-const SIGNALLING = 4;
+export const SIGNALLING = 4;
+
+/** The holder thread's control word (see `sigint-holder.ts`). */
+export const HOLDER_WAIT = 0;
+export const HOLDER_HOLD = 1;
+export const HOLDER_STOP = 2;
 
 /** Raised in user code when an interrupt stops it. */
 export class KeyboardInterrupt extends Error {
@@ -82,13 +95,52 @@ export class InterruptController {
       `(function (h) { h.enter(); try { return h.run(); } finally { h.leave(); } })(globalThis[Symbol.for("otp-lab.guard")])`,
       { filename: "otp-lab:guard" },
     );
-    if (!installedSigint) {
-      installedSigint = true;
+    if (!sigintListener) {
       // A SIGINT that arrives outside a guarded run (an external `kill -INT`, or the jupyter "signal" interrupt
-      // mode) interrupts whatever is awaited. Without a listener Node would exit on SIGINT.
-      process.on("SIGINT", () => current?.notify(undefined));
+      // mode) interrupts whatever is awaited. Without a listener Node would exit on SIGINT. The holder thread
+      // takes this over once it runs (`holdWatchdog`).
+      sigintListener = () => current?.notify(undefined);
+      process.on("SIGINT", sigintListener);
     }
     current = this;
+  }
+
+  /**
+   * Keeps Node's SIGINT watchdog running on a thread of its own, so that guarded runs stop costing a thread start
+   * each (see the module comment). Once per process; where workers are not allowed, guarded runs work as before.
+   */
+  holdWatchdog(): void {
+    if (holder !== null) return;
+    const control = new Int32Array(new SharedArrayBuffer(4));
+    try {
+      holder = new Worker(new URL("./sigint-holder.js", import.meta.url), { workerData: { state: this.buffer, control: control.buffer } });
+    } catch {
+      holder = false;
+      return;
+    }
+    let handedOver = false;
+    holder.on("error", () => {});
+    holder.on("message", (m: unknown) => {
+      if (m === "sigint") {
+        current?.notify(undefined);
+        return;
+      }
+      // "ready": hand SIGINT over to the holder. Our listener goes first: removing the last listener resets the
+      // signal's disposition, which must not happen after the holder's run has installed the watchdog's handler.
+      // With any other SIGINT listener in the process, guarded runs keep starting the watchdog themselves.
+      handedOver = process.listenerCount("SIGINT") === 1 && process.listeners("SIGINT")[0] === sigintListener;
+      if (handedOver) process.removeListener("SIGINT", sigintListener!);
+      Atomics.store(control, 0, handedOver ? HOLDER_HOLD : HOLDER_STOP);
+      Atomics.notify(control, 0);
+    });
+    // Should the thread ever end before the process, SIGINT outside guarded runs goes back to our listener.
+    holder.on("exit", () => {
+      if (handedOver && sigintListener) process.on("SIGINT", sigintListener);
+      handedOver = false;
+    });
+    // The thread must never keep the process alive (a script using the executor ends when it is done). After
+    // the listeners: adding a message listener refs the thread's port again.
+    holder.unref();
   }
 
   /**
@@ -103,8 +155,10 @@ export class InterruptController {
       return this.script.runInThisContext({ breakOnSigint: true }) as T;
     } catch (err) {
       if (isInterruptError(err) && !(err instanceof KeyboardInterrupt)) {
-        // The watchdog stopped the run; this interrupt is consumed.
+        // The watchdog stopped the run; this interrupt is consumed. (The holder thread may be waiting for the
+        // run to end, see `sigint-holder.ts`.)
         Atomics.store(this.words, STATE, 0);
+        Atomics.notify(this.words, STATE);
         this.handledSeq = Atomics.load(this.words, SEQ);
         this.notifyListeners();
         throw new KeyboardInterrupt();
@@ -168,7 +222,9 @@ export class InterruptController {
 }
 
 const GUARD_HOOKS = Symbol.for("otp-lab.guard");
-let installedSigint = false;
+let sigintListener: (() => void) | null = null;
+/** The watchdog holder thread: null before `holdWatchdog`, false where it could not start. */
+let holder: Worker | false | null = null;
 let current: InterruptController | null = null;
 
 /** The controller of this thread, if one was created. */

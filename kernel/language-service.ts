@@ -31,6 +31,16 @@ export interface PreloadModule {
   values: string[];
 }
 
+export interface Dependencies {
+  /**
+   * Names the cell mentions without declaring them: a cell declaring one of them later changes its check. Null
+   * when the result must not be reused at all.
+   */
+  uses: string[] | null;
+  /** Names the cell declares (values and types). */
+  declares: string[];
+}
+
 type DeclKind = "let" | "var" | "const" | "function" | "class" | "type" | "enum" | "namespace" | "import" | "preload";
 
 interface Binding {
@@ -158,9 +168,18 @@ export class CellLanguageService {
     });
   }
 
+  /**
+   * Checks `code` as a cell and throws the result away: the checker's code paths are compiled by V8 before the
+   * learner's first cell needs them (the first check costs ten times a later one).
+   */
+  warmCheck(code: string): void {
+    this.setDraft(this.cellText(code, cellShape(this.ts, code), false));
+    this.service.getSemanticDiagnostics(this.draftPath);
+  }
+
   /** Semantic and syntactic errors of `code` as the next cell. */
   check(code: string): CellDiagnostic[] {
-    const shape = cellShape(this.ts, code);
+    const shape = this.shapeOf(code);
     // The diagnostics of a cell depend only on its text and on where the names it uses come from; a cell run
     // again unchanged (the common "run it once more") needs no new program. Cells importing local files are
     // always checked: those files may have changed.
@@ -176,6 +195,29 @@ export class CellLanguageService {
   }
 
   private readonly checkCache = new Map<string, CellDiagnostic[]>();
+
+  /**
+   * What `check(code)` depends on besides the text, as `cacheKey` sees it: the names the cell uses (whoever declares
+   * them; none for a cell importing local files, which may change on disk), and the names it declares. The
+   * executor keeps results by text with this, so that a cell run again with the same inputs is not sent here.
+   */
+  dependencies(code: string): Dependencies {
+    const shape = this.shapeOf(code);
+    const uses = hasLocalImport(code) ? null : [...shape.referenced].filter((n) => !shape.declared.has(n));
+    return { uses, declares: [...shape.declared.keys()] };
+  }
+
+  /** Shapes by source, so that a cell run again is not parsed again to find its cache key. */
+  private readonly shapes = new Map<string, CellShape>();
+  private shapeOf(code: string): CellShape {
+    let shape = this.shapes.get(code);
+    if (!shape) {
+      shape = cellShape(this.ts, code);
+      if (this.shapes.size >= 500) this.shapes.delete(this.shapes.keys().next().value as string);
+      this.shapes.set(code, shape);
+    }
+    return shape;
+  }
 
   private cacheKey(code: string, shape: CellShape): string {
     let key = code + "\u0000";
@@ -209,7 +251,7 @@ export class CellLanguageService {
 
   /** Records `code` as executed: its declarations now shadow earlier ones. */
   commit(code: string): void {
-    const shape = cellShape(this.ts, code);
+    const shape = this.shapeOf(code);
     const file = path.join(this.cwd, `__otp_lab_cell_${++this.cellCount}__.mts`);
     this.files.set(file, { text: this.cellText(code, shape, false).text, version: 1 });
     for (const [name, d] of shape.declared) this.bindings.set(name, { from: file, kind: d.kind, typeOnly: d.typeOnly });

@@ -9,6 +9,7 @@ import type { PrepareResult } from "./ts-thread.js";
 export type TsRequest = { id: number } & (
   | { op: "preload"; modules: PreloadModule[] }
   | { op: "restore"; cells: string[] }
+  | { op: "commit"; code: string }
   | { op: "prepare"; code: string; typecheck: boolean; commit: boolean; expression?: boolean }
   | { op: "complete"; code: string; cursor: number }
   | { op: "inspect"; code: string; cursor: number; detail: number }
@@ -84,6 +85,11 @@ export class TsClient {
   /** Cells executed before this thread started (after a restart of the thread). */
   restore(cells: string[]): Promise<void> {
     return this.call({ op: "restore", cells });
+  }
+
+  /** Records a cell as executed (prepared earlier, so the thread has nothing to answer). */
+  commit(code: string): void {
+    if (!this.dead) this.worker.postMessage({ op: "commit", code, id: 0 } satisfies TsRequest);
   }
 
   setPreload(modules: PreloadModule[]): Promise<void> {

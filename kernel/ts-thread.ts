@@ -7,10 +7,11 @@
  *
  * Requests are handled one at a time, in order. See `ts-client.ts` for the message shapes.
  */
+import { createRequire } from "node:module";
 import { parentPort, workerData } from "node:worker_threads";
 import type * as TS from "typescript";
 import { compileCell, type CellScript, type CompileError } from "./transform.js";
-import { CellLanguageService, type PreloadModule } from "./language-service.js";
+import { CellLanguageService, type Dependencies, type PreloadModule } from "./language-service.js";
 import { isComplete } from "./is-complete.js";
 import { log } from "./log.js";
 import type { TsRequest, TsResponse } from "./ts-client.js";
@@ -32,7 +33,9 @@ function languageService(): CellLanguageService {
   if (!service) {
     service = new CellLanguageService(ts, data.cwd);
     service.warmUp();
+    log("language service: libraries loaded");
     if (preload) service.setPreload(preload);
+    log("language service: preloaded modules loaded");
   }
   for (const code of pendingCommits.splice(0)) service.commit(code);
   return service;
@@ -47,25 +50,31 @@ function handle(req: TsRequest): unknown {
     case "restore":
       pendingCommits.push(...req.cells);
       return null;
+    case "commit":
+      commit(req.code);
+      return null;
     case "prepare": {
       const compiled = compile(req.code, req.expression === true);
-      if (!compiled.ok) return { ok: false, kind: "syntax", errors: compiled.errors } satisfies PrepareResult;
+      // A syntax error, like the compiled script, depends on the text alone.
+      if (!compiled.ok) return { ok: false, kind: "syntax", errors: compiled.errors, deps: TEXT_ONLY } satisfies PrepareResult;
+      let deps = TEXT_ONLY;
       if (req.typecheck) {
         const t0 = performance.now();
         let errors: CompileError[] = [];
         try {
-          errors = languageService().check(req.code);
+          const ls = languageService();
+          deps = ls.dependencies(req.code);
+          errors = ls.check(req.code);
         } catch (err) {
-          // A crash inside the type checker must not stop the learner's code from running.
+          // A crash inside the type checker must not stop the learner's code from running (nor be reused).
           log("type check failed", err);
+          deps = { uses: null, declares: deps.declares };
         }
         log(`checked in ${(performance.now() - t0).toFixed(1)} ms`);
-        if (errors.length > 0) return { ok: false, kind: "type", errors } satisfies PrepareResult;
+        if (errors.length > 0) return { ok: false, kind: "type", errors, deps } satisfies PrepareResult;
       }
-      // Without type checking the language service may not exist yet; completion will catch up.
-      if (req.commit) pendingCommits.push(req.code);
-      if (req.commit && service) languageService();
-      return { ok: true, script: compiled.script } satisfies PrepareResult;
+      if (req.commit) commit(req.code);
+      return { ok: true, script: compiled.script, deps } satisfies PrepareResult;
     }
     case "complete":
       return languageService().completions(req.code, req.cursor);
@@ -75,6 +84,17 @@ function handle(req: TsRequest): unknown {
       return isComplete(ts, req.code);
   }
 }
+
+/**
+ * A cell with the common constructs (declarations, generics, closures, a class, an await) to warm the compiler and
+ * the type checker with. Its results are thrown away: no cache ever holds them.
+ */
+const WARM_UP_CELL = `const xs: number[] = [1, 2, 3].map((n) => n * 2);
+class Box<T> { constructor(readonly value: T) {} }
+const box = new Box({ name: "x", size: xs.length });
+async function later(ms: number): Promise<string> { return \`\${ms}\`; }
+const text = await later(box.value.size);
+({ text, total: xs.reduce((a, b) => a + b, 0) })`;
 
 /** Compiled cells by source: running a cell again does not compile it again. */
 const compiled = new Map<string, ReturnType<typeof compileCell>>();
@@ -93,9 +113,22 @@ function compile(code: string, expression: boolean): ReturnType<typeof compileCe
 /** Executed cells not yet given to the language service (it is created lazily, or was restarted). */
 const pendingCommits: string[] = [];
 
+function commit(code: string): void {
+  pendingCommits.push(code);
+  // Without type checking the language service may not exist yet; completion will catch up.
+  if (service) languageService();
+}
+
+/**
+ * A result that depends on the cell's text alone: a syntax error, or any cell when type checking is off. (Its
+ * declarations then matter to no result, so they are not listed.)
+ */
+const TEXT_ONLY: Dependencies = { uses: [], declares: [] };
+
+/** `deps`: what the result depends on besides the text (see `CellLanguageService.dependencies`). */
 export type PrepareResult =
-  | { ok: true; script: CellScript }
-  | { ok: false; kind: "syntax" | "type"; errors: CompileError[] };
+  | { ok: true; script: CellScript; deps: Dependencies }
+  | { ok: false; kind: "syntax" | "type"; errors: CompileError[]; deps: Dependencies };
 
 function pump(): void {
   if (busy) return;
@@ -109,7 +142,9 @@ function pump(): void {
       } catch (err) {
         res = { id: req.id, ok: false, error: err instanceof Error ? `${err.message}\n${err.stack ?? ""}` : String(err) };
       }
-      parentPort!.postMessage(res);
+      // Id 0: a notification (a commit), nobody waits for the answer.
+      if (req.id !== 0) parentPort!.postMessage(res);
+      else if (!res.ok) log(`${req.op} failed`, res.error);
     }
   } finally {
     busy = false;
@@ -121,13 +156,24 @@ parentPort!.on("message", (req: TsRequest) => {
   if (ts) pump();
 });
 
-const mod = (await import("typescript")) as unknown as { default: typeof TS };
-ts = mod.default;
+// require(), not import(): TypeScript is one 9 MB CommonJS file, and importing it as ESM first scans the whole
+// text for its export names (half a second of the thread's start on a busy machine).
+ts = createRequire(import.meta.url)("typescript") as typeof TS;
+log("typescript loaded");
 pump();
-// Warm the language service while the learner reads the first cell (requests that arrive meanwhile wait).
-if (data.typecheck) {
-  setImmediate(() => {
-    languageService();
+// Warm up while the learner reads the first cell (requests that arrive meanwhile wait): the compiler's first run
+// and the language service (libraries, preloaded modules, a first check) would otherwise all fall on it.
+setImmediate(() => {
+  try {
+    compileCell(ts, WARM_UP_CELL, { fileName: "cell.ts" });
+    log("compiler warm");
     pump();
-  });
-}
+    if (!data.typecheck) return;
+    languageService().warmCheck(WARM_UP_CELL);
+    log("type checker warm");
+  } catch (err) {
+    // Only a warm-up: the cells themselves report what goes wrong.
+    log("warm-up failed", err);
+  }
+  pump();
+});

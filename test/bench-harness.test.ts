@@ -90,7 +90,7 @@ describe("npm run bench (quick mode)", () => {
   it("draws the widgets rows and reports the kernel rows, measured or with the reason they are not", () => {
     const { results, stdout } = runBench(["widgets", "kernel"]);
     const ids = results.rows.map((r) => r.id);
-    expect(ids).toEqual(["kernel-startup", "kernel-cell", "kernel-first-cell", "widgets-tree", "widgets-tree-bundle", "widgets-chart", "widgets-chart-cold"]);
+    expect(ids).toEqual(["kernel-startup", "kernel-cell", "kernel-new-cell", "kernel-first-cell", "widgets-tree", "widgets-tree-bundle", "widgets-chart", "widgets-chart-cold"]);
     for (const row of results.rows.filter((r) => r.group === "widgets")) {
       const s = row.sides.widgets;
       // The widgets are written alongside; when they do not build yet the row must say why, not vanish.

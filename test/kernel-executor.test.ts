@@ -52,6 +52,11 @@ it("runs cells through callbacks for streams, displays, results and errors, with
   expect(r.after!.count).toBe(7);
   // spawn() in a cell has run by the time the cell's result is drawn: the runtime settled.
   expect(r.settled!.outputs).toEqual([{ type: "result", data: { "text/plain": "ran: true" } }]);
+  // A cell run again after a later cell declared a name it uses is checked again, not taken as before.
+  expect(r.rerun_missing!.outputs[0]).toMatchObject({ type: "error", ename: "TSError", evalue: expect.stringContaining("Cannot find name 'later'") });
+  expect(r.rerun_found!.outputs).toEqual([{ type: "result", data: { "text/plain": "42" } }]);
+  expect(r.rerun_fits!.outputs).toEqual([{ type: "result", data: { "text/plain": "1" } }]);
+  expect(r.rerun_misfits!.outputs[0]).toMatchObject({ type: "error", ename: "TSError", evalue: expect.stringContaining("'number' is not assignable to type 'string'") });
 }, 200_000);
 
 it("skips a preloaded module that fails to load, says so in the banner, and keeps the others", async () => {

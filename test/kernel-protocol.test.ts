@@ -34,7 +34,7 @@ describe("kernelspec", () => {
     expect(spec.display_name).toBe("TypeScript (OTP Lab)");
     expect(spec.language).toBe("typescript");
     expect(spec.interrupt_mode).toBe("message");
-    expect(spec.argv).toEqual([process.execPath, path.join(ROOT, "dist", "kernel", "cli.js"), "kernel", "{connection_file}"]);
+    expect(spec.argv).toEqual([process.execPath, "--min-semi-space-size=32", "--max-semi-space-size=32", path.join(ROOT, "dist", "kernel", "cli.js"), "kernel", "{connection_file}"]);
     expect(spec.metadata["otp-lab"].version).toMatch(/^\d+\.\d+\.\d+/);
     expect(pngInfo(path.join(dir, "logo-32x32.png"))).toEqual({ width: 32, height: 32, pixels: 32 * 32 });
     expect(pngInfo(path.join(dir, "logo-64x64.png"))).toEqual({ width: 64, height: 64, pixels: 64 * 64 });

@@ -53,6 +53,15 @@ res.settled = await run(
   "spawn(() => { (globalThis as any).ranInProcess = true });\n" +
     "({ [Symbol.for('Jupyter.display')]() { return { 'text/plain': 'ran: ' + (globalThis as any).ranInProcess } } })",
 );
+// A cell run again is checked again when a cell executed since declared a name it uses (the executor keeps
+// prepared cells by text, and must not reuse a stale check).
+res.rerun_missing = await run("later * 2");
+await run("const later = 21");
+res.rerun_found = await run("later * 2");
+await run("interface Shape { side: number }");
+res.rerun_fits = await run("const sq: Shape = { side: 1 }; sq.side");
+await run("interface Shape { side: string }");
+res.rerun_misfits = await run("const sq: Shape = { side: 1 }; sq.side");
 res.banner = ex.banner();
 res.zeromq_loaded = Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes("/zeromq/"));
 await ex.dispose();
