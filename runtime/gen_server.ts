@@ -144,9 +144,8 @@ export const genServerBehaviour: Behaviour = {
  */
 function fastDispatch(p: Pid, d: GenServerData, msg: Term): Blocking<void> | void {
   if (d.delay || !Array.isArray(msg)) return dispatch(p, d, msg);
+  if (isParentExit(p, d, msg)) return terminateAndExit(p, d, msg[2]);
   const tag = msg[0];
-  // R23: the parent's exit signal, trapped, stops the server through terminate — even with reason normal.
-  if (tag === "EXIT" && msg[1] === d.parent && p.trapExit) return terminateAndExit(p, d, msg[2]);
   const v = d.mod.current;
   const cbs = v.callbacks;
   let result: Term;
@@ -206,12 +205,14 @@ function* finishCallback(p: Pid, d: GenServerData, g: Blocking<Term>, from: From
   if (!simpleResult(d, r, from)) yield* handleResult(p.rt, p, d, r, from);
 }
 
+/** R23: the parent's exit signal, trapped, stops the server through terminate — even with reason normal. */
+function isParentExit(p: Pid, d: GenServerData, msg: Term): msg is [string, Pid, Term] {
+  return Array.isArray(msg) && msg[0] === "EXIT" && msg[1] === d.parent && p.trapExit;
+}
+
 function* dispatch(p: Pid, d: GenServerData, msg: Term): Blocking<void> {
   const rt = p.rt;
-  // R23: the parent's exit signal, trapped, stops the server through terminate — even with reason normal.
-  if (Array.isArray(msg) && msg[0] === "EXIT" && msg[1] === d.parent && p.trapExit) {
-    return yield* terminateAndExit(p, d, msg[2]);
-  }
+  if (isParentExit(p, d, msg)) return yield* terminateAndExit(p, d, msg[2]);
   if (d.delay) yield* sleep(d.delay);
   const v = d.mod.current;
   const cbs = v.callbacks;
