@@ -4,9 +4,13 @@
  * Rich output by protocol, not inheritance (Deno's convention): an object whose
  * `[Symbol.for("Jupyter.display")]()` returns a MIME bundle renders as that bundle, so the runtime's objects
  * render the same way in this kernel and in Deno's. Everything else is shown as `util.inspect` text, bounded
- * (depth, array length, string length) so that a huge value cannot produce a huge message.
+ * (depth, array length, string length) so that a huge value cannot produce a huge message. The runtime's values
+ * print in their short OTP form through their own `util.inspect` hook (`#PID<0.84.0>`, `#Reference<3>`, a
+ * crash as `{%RuntimeError{message: "boom"}, [stacktrace]}`, an un-awaited `Op` saying so), and the EXIT and
+ * DOWN messages links and monitors deliver print as OTP terms: `{:EXIT, #PID<0.84.0>, :killed}`.
  */
-import { inspect } from "node:util";
+import { inspect, types } from "node:util";
+import { formatTerm, isSignalMessage } from "../runtime/terms.js";
 import type { MimeBundle } from "./output.js";
 
 export const JUPYTER_DISPLAY = Symbol.for("Jupyter.display");
@@ -15,7 +19,44 @@ const MIME_KEY = /^[\w\-+.]+\/[\w\-+.]+$/;
 
 export function plainText(value: unknown): string {
   if (typeof value === "string") return inspect(value, { maxStringLength: 100_000 });
-  return inspect(value, { depth: 4, colors: false, maxArrayLength: 100, maxStringLength: 10_000, breakLength: 100 });
+  return inspect(withSignalsAsTerms(value, 0, { left: 2000 }), { depth: 4, colors: false, maxArrayLength: 100, maxStringLength: 10_000, breakLength: 100 });
+}
+
+const INSPECT = Symbol.for("nodejs.util.inspect.custom");
+
+/** Prints as `text`, unquoted. */
+function printsAs(text: string): object {
+  return { [INSPECT]: () => text };
+}
+
+/**
+ * `value` with every EXIT or DOWN message in it (within what `inspect` shows, and at most `budget.left` values
+ * looked at) replaced by its OTP form. Arrays and plain objects holding one are copied; everything else, and
+ * every value holding none, is returned as it is, so its text does not change.
+ */
+function withSignalsAsTerms(value: unknown, depth: number, budget: { left: number }): unknown {
+  if (typeof value !== "object" || value === null || budget.left-- <= 0 || types.isProxy(value)) return value;
+  if (isSignalMessage(value)) return printsAs(formatTerm(value));
+  if (depth >= 4) return value;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (Array.isArray(value) && proto === Array.prototype) {
+    let copy: unknown[] | null = null;
+    for (let i = 0; i < Math.min(value.length, 100); i++) {
+      const shown = withSignalsAsTerms(value[i], depth + 1, budget);
+      if (shown !== value[i]) (copy ??= value.slice())[i] = shown;
+    }
+    return copy ?? value;
+  }
+  if (proto !== Object.prototype && proto !== null) return value;
+  let copy: Record<string, unknown> | null = null;
+  for (const key of Object.keys(value)) {
+    if (budget.left <= 0) break;
+    const d = Object.getOwnPropertyDescriptor(value, key)!;
+    if (!("value" in d)) return value; // a getter: leave the object alone rather than run it
+    const shown = withSignalsAsTerms(d.value, depth + 1, budget);
+    if (shown !== d.value) (copy ??= Object.assign(Object.create(proto as object | null) as Record<string, unknown>, value))[key] = shown;
+  }
+  return copy ?? value;
 }
 
 /** The bundle for a value; a promise only when the value's display method returns one. */

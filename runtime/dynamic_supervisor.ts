@@ -301,7 +301,7 @@ const rtOf = (sup: Sup): Runtime => (sup instanceof Pid ? sup.rt : getRuntime())
 
 function dynCall(sup: Sup, req: Term, what: string): Op<any> {
   const rt = rtOf(sup);
-  return new Op(rt, () => doCall(rt, sup, "$gen_call", req, Infinity, (r) => [r, ["Elixir.GenServer", "call", list<Term>(sup, req, "infinity")]]), `DynamicSupervisor.${what}`);
+  return new Op(rt, () => doCall(rt, sup, "$gen_call", req, Infinity, (r) => [r, ["Elixir.GenServer", "call", list<Term>(sup, req, "infinity")]]), `DynamicSupervisor.${what}`, Array.isArray(req) ? [sup, ...req.slice(1)] : [sup]);
 }
 
 function start(rt: Runtime, opts: DynamicOptions, modInit: ((arg: Term) => Term) | null, link: boolean): Op<StartResult> {

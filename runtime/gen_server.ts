@@ -581,8 +581,7 @@ export const GenServer = {
    * timeout, `noproc`, or the server's death (R18).
    */
   call(server: Pid | string, request: Term, timeout = 5000): Op<any> {
-    const rt = rtFor(server);
-    return new Op(rt, () => doCall(rt, server, "$gen_call", request, timeout, (r) => [r, callTerm(server, request, timeout)]), "GenServer.call");
+    return new CallOp(rtFor(server), server, request, timeout);
   },
 
   /** Asynchronous request; always "ok", even for a dead or unknown server (R27). */
@@ -598,7 +597,7 @@ export const GenServer = {
   /** `GenServer.stop/3`: terminate/2 runs even if the server does not trap exits; resolves to "ok" (R26). */
   stop(server: Pid | string, reason: Term = "normal", timeout = Infinity): Op<"ok"> {
     const rt = rtFor(server);
-    return new Op(rt, () => sysStop(rt, server, reason, timeout), "GenServer.stop");
+    return new Op(rt, () => sysStop(rt, server, reason, timeout), "GenServer.stop", reason === "normal" ? [server] : [server, reason]);
   },
 
   whereis(name: string): Pid | undefined {
@@ -616,6 +615,7 @@ function start(mod: Module<GenServerCallbacks> | GenServerCallbacks, arg: Term, 
     rt,
     () => startProcess(rt, m, arg, link, opts.name, opts.timeout, "gen_server", undefined),
     link ? "GenServer.startLink" : "GenServer.start",
+    arg === undefined ? [mod] : [mod, arg],
   );
 }
 
@@ -648,34 +648,58 @@ function* sysStop(rt: Runtime, server: Pid | string, reason: Term, timeout: numb
   return "ok";
 }
 
+/**
+ * `GenServer.call(server, request, timeout)`, the hottest Op: its arguments are fields, so a call allocates no
+ * closure (and no array to print them with).
+ */
+class CallOp extends Op<any> {
+  constructor(
+    rt: Runtime,
+    private readonly server: Pid | string,
+    private readonly request: Term,
+    private readonly timeout: number,
+  ) {
+    super(rt, null, "GenServer.call");
+  }
+
+  protected override start(): Blocking<any> {
+    const { server, request, timeout } = this;
+    return doCall(this.rt, server, "$gen_call", request, timeout, (r) => [r, callTerm(server, request, timeout)]);
+  }
+
+  protected override shownArgs(): readonly unknown[] {
+    return this.timeout === 5000 ? [this.server, this.request] : [this.server, this.request, this.timeout];
+  }
+}
+
 /** sys module: introspection and code change of GenServer-based processes. */
 export const sys = {
   /** `:sys.get_state/1`. */
   getState(server: Pid | string, timeout = 5000): Op<any> {
     const rt = rtFor(server);
-    return new Op(rt, () => doCall(rt, server, "$system", "get_state", timeout, (r) => [r, ["sys", "get_state", list<Term>(server, timeout)]]), "sys.getState");
+    return new Op(rt, () => doCall(rt, server, "$system", "get_state", timeout, (r) => [r, ["sys", "get_state", list<Term>(server, timeout)]]), "sys.getState", [server]);
   },
   replaceState(server: Pid | string, fn: (s: any) => any, timeout = 5000): Op<any> {
     const rt = rtFor(server);
-    return new Op(rt, () => doCall(rt, server, "$system", ["replace_state", fn], timeout, (r) => [r, ["sys", "replace_state", list<Term>(server, timeout)]]), "sys.replaceState");
+    return new Op(rt, () => doCall(rt, server, "$system", ["replace_state", fn], timeout, (r) => [r, ["sys", "replace_state", list<Term>(server, timeout)]]), "sys.replaceState", [server, fn]);
   },
   suspend(server: Pid | string, timeout = 5000): Op<"ok"> {
     const rt = rtFor(server);
-    return new Op(rt, () => doCall(rt, server, "$system", "suspend", timeout, (r) => [r, ["sys", "suspend", list(server)]]) as Blocking<"ok">, "sys.suspend");
+    return new Op(rt, () => doCall(rt, server, "$system", "suspend", timeout, (r) => [r, ["sys", "suspend", list(server)]]) as Blocking<"ok">, "sys.suspend", [server]);
   },
   resume(server: Pid | string, timeout = 5000): Op<"ok"> {
     const rt = rtFor(server);
-    return new Op(rt, () => doCall(rt, server, "$system", "resume", timeout, (r) => [r, ["sys", "resume", list(server)]]) as Blocking<"ok">, "sys.resume");
+    return new Op(rt, () => doCall(rt, server, "$system", "resume", timeout, (r) => [r, ["sys", "resume", list(server)]]) as Blocking<"ok">, "sys.resume", [server]);
   },
   /** `:sys.change_code/4`: the server must be suspended (R28). */
   changeCode(server: Pid | string, mod: Module | string, oldVsn: Term, extra: Term = [], timeout = 5000): Op<Term> {
     const rt = rtFor(server);
     const name = typeof mod === "string" ? mod : mod.name;
-    return new Op(rt, () => doCall(rt, server, "$system", ["change_code", name, oldVsn, extra], timeout, (r) => [r, ["sys", "change_code", list(server)]]), "sys.changeCode");
+    return new Op(rt, () => doCall(rt, server, "$system", ["change_code", name, oldVsn, extra], timeout, (r) => [r, ["sys", "change_code", list(server)]]), "sys.changeCode", [server, mod, oldVsn]);
   },
   terminate(server: Pid | string, reason: Term, timeout = Infinity): Op<"ok"> {
     const rt = rtFor(server);
-    return new Op(rt, () => sysStop(rt, server, reason, timeout), "sys.terminate");
+    return new Op(rt, () => sysStop(rt, server, reason, timeout), "sys.terminate", [server, reason]);
   },
 };
 

@@ -40,6 +40,7 @@ export {
   processInfo,
   processes,
   snapshot,
+  textTree,
   events,
   activeRuntime,
 } from "./processes.js";
@@ -50,7 +51,6 @@ export { PartitionSupervisor, type PartitionOptions } from "./partition_supervis
 export { kill, crash, injectDelay, chaos, ChaosMonkey, seededRandom, type ChaosOptions } from "./faults.js";
 export { defmodule, hotSwap, purgeModule, softPurgeModule, loadNewVersion, serversOf, type SwapResult } from "./hot_swap.js";
 export { list, ErlList, Crash, ExitSignal, RuntimeError, formatTerm, termEquals, isCleanExit, type Term } from "./terms.js";
-export { textTree } from "./introspect.js";
 export { Metrics, metrics, type MetricsOptions } from "./metrics.js";
 export { DemoResult, demoOneForOne, demoOneForAll, demoRestForOne, demoRestartTypes, demoIntensity, demoCascade, demoDynamic } from "./demos.js";
 export { registerRenderer, JUPYTER_DISPLAY, type MimeBundle, type RenderableKind } from "./display-hook.js";

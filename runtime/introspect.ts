@@ -14,7 +14,7 @@ import { childMeta, supervisorState } from "./supervisor.js";
 import { dynamicState } from "./dynamic_supervisor.js";
 import { Restarting } from "./child_spec.js";
 import type { ProcessInfo, TreeNode, TreeSnapshot } from "./observe.js";
-import { JUPYTER_DISPLAY, renderAs } from "./display-hook.js";
+import { JUPYTER_DISPLAY, renderAs, type MimeBundle } from "./display-hook.js";
 
 /** Bytes of a process record with empty mailbox and no links (measured: see bench/). */
 const BASE_BYTES = 180;
@@ -96,9 +96,9 @@ export function processInfo(rt: Runtime, pid: Pid): ProcessInfo {
     ...(d ? { version: d.version } : running ? { version: running.version } : {}),
     oldCode: !!((d && mod && d.version < mod.current.version) || (running && running !== running.module.current)),
     mailbox,
-    links: linkedPids(pid).map((p) => p.label),
-    monitors: refsOf(pid.monitors).map((r) => r.target!.label),
-    monitoredBy: refsOf(pid.monitoredBy).map((r) => r.watcher!.label),
+    links: linkedPids(pid),
+    monitors: refsOf(pid.monitors).map((r) => r.target!),
+    monitoredBy: refsOf(pid.monitoredBy).map((r) => r.watcher!),
     trapExit: pid.trapExit,
     restarts: childRecordOf(pid)?.restarts ?? 0,
     memory,
@@ -123,8 +123,10 @@ function nodeForProcess(rt: Runtime, p: Pid | null, id: string, kind: "worker" |
     memory: info.memory,
   };
   const st = supervisorState(p);
+  // A dead supervisor (one that gave up, say) keeps its strategy and limits in its snapshot: restartsChart
+  // draws them from it. It has no children any more.
+  if (st) Object.assign(node, { kind: "supervisor", strategy: st.strategy, intensity: st.intensity, period: st.period });
   if (st && !p.dead) {
-    Object.assign(node, { kind: "supervisor", strategy: st.strategy, intensity: st.intensity, period: st.period });
     node.children = st.children
       .slice()
       .reverse()
@@ -143,8 +145,8 @@ function nodeForProcess(rt: Runtime, p: Pid | null, id: string, kind: "worker" |
     return node;
   }
   const dyn = dynamicState(p);
+  if (dyn) Object.assign(node, { kind: "supervisor", strategy: "one_for_one", intensity: dyn.intensity, period: dyn.period, maxChildren: dyn.maxChildren === Infinity ? null : dyn.maxChildren });
   if (dyn && !p.dead) {
-    Object.assign(node, { kind: "supervisor", strategy: "one_for_one", intensity: dyn.intensity, period: dyn.period, maxChildren: dyn.maxChildren === Infinity ? null : dyn.maxChildren });
     node.children = [...dyn.children].map(([pid, e]) => {
       const c = "restarting" in e ? e.restarting : e;
       const n = nodeForProcess(rt, "restarting" in e ? null : pid, String(c.id), c.type);
@@ -160,6 +162,9 @@ function nodeForProcess(rt: Runtime, p: Pid | null, id: string, kind: "worker" |
 
 /** A JSON snapshot of the tree under `root` (a supervisor pid or registered name). */
 export function snapshot(rt: Runtime, root: Pid | string): TreeSnapshot {
+  if (!(root instanceof Pid) && typeof root !== "string") {
+    throw new TypeError(`snapshot: expected a supervisor pid or a registered name; got ${formatTerm(root)}`);
+  }
   const p = typeof root === "string" ? rt.whereis(root) : root;
   if (!p) throw new Error(`snapshot: no live process named '${String(root)}'. Pass a supervisor pid or a registered name.`);
   const snap: TreeSnapshot = { t: rt.now(), root: nodeForProcess(rt, p, p.name ?? p.label, supervisorState(p) || dynamicState(p) ? "supervisor" : "worker") };
@@ -167,23 +172,63 @@ export function snapshot(rt: Runtime, root: Pid | string): TreeSnapshot {
   return snap;
 }
 
-/** An ASCII tree, the text fallback of every tree picture. */
-export function textTree(n: TreeNode, prefix = "", last = true, top = true): string {
-  const label = `${n.id} ${n.pid ?? "undefined"} [${n.status}${n.strategy ? ", " + n.strategy : ""}${n.restarts ? `, restarts ${n.restarts}` : ""}]`;
+/**
+ * An ASCII tree of a snapshot (or of one of its nodes), the runtime's own text of every tree picture, e.g.
+ * `<0.81.0> <0.81.0> [running, one_for_one]` then `└─ a (no pid) [kept, not running]` for a child whose spec
+ * the supervisor keeps without a process (OTP's `undefined`). `textTree(pid)` of `runtime/index.ts` takes a
+ * supervisor pid or name too.
+ */
+export function textTree(tree: TreeSnapshot | TreeNode): string {
+  const root = isSnapshotLike(tree) ? tree.root : tree;
+  if (!isTreeNodeLike(root)) {
+    throw new TypeError(`textTree: expected a supervisor pid or name, a snapshot or a tree node; got ${formatTerm(tree)}`);
+  }
+  return textTreeLines(root, "", true, true);
+}
+
+function isTreeNodeLike(v: unknown): v is TreeNode {
+  const n = v as TreeNode | null;
+  return typeof n === "object" && n !== null && !(n instanceof Pid) && typeof n.id === "string" && typeof n.status === "string";
+}
+
+function isSnapshotLike(v: unknown): v is TreeSnapshot {
+  return typeof v === "object" && v !== null && !(v instanceof Pid) && typeof (v as TreeSnapshot).t === "number" && isTreeNodeLike((v as TreeSnapshot).root);
+}
+
+/** How a node's status reads: OTP's `undefined` (spec kept, no pid) is "kept, not running". */
+function statusText(status: TreeNode["status"]): string {
+  return status === "undefined" ? "kept, not running" : status;
+}
+
+function textTreeLines(n: TreeNode, prefix: string, last: boolean, top: boolean): string {
+  const label = `${n.id} ${n.pid ?? "(no pid)"} [${statusText(n.status)}${n.strategy ? ", " + n.strategy : ""}${n.restarts ? `, restarts ${n.restarts}` : ""}]`;
   const line = top ? label : `${prefix}${last ? "└─ " : "├─ "}${label}`;
   const kids = n.children ?? [];
   const childPrefix = top ? "" : prefix + (last ? "   " : "│  ");
-  return [line, ...kids.map((k, i) => textTree(k, childPrefix, i === kids.length - 1, false))].join("\n");
+  return [line, ...kids.map((k, i) => textTreeLines(k, childPrefix, i === kids.length - 1, false))].join("\n");
 }
 
-/** Rich display of a pid: the tree for a supervisor, the process info otherwise (Deno's convention). */
-(Pid.prototype as unknown as Record<symbol, unknown>)[JUPYTER_DISPLAY] = function (this: Pid) {
+/**
+ * Rich display of a pid: the tree for a supervisor, the process info otherwise (Deno's convention). The text
+ * starts with the pid itself, `#PID<0.84.0>`, as `console.log(pid)` prints it; a dead pid's text is that and
+ * its exit reason.
+ */
+(Pid.prototype as unknown as Record<symbol, unknown>)[JUPYTER_DISPLAY] = function (this: Pid): MimeBundle {
   if (!this.dead && (supervisorState(this) || dynamicState(this))) {
     const snap = snapshot(this.rt, this);
-    return renderAs("supervisor", snap, () => textTree(snap.root));
+    return pidFirst(this, renderAs("supervisor", snap, () => textTree(snap.root)));
   }
-  const info = this.dead ? null : processInfo(this.rt, this);
-  return renderAs("process", info ?? { pid: this.label, status: "dead" }, () =>
-    info ? `${this.toString()} ${info.behaviour}${info.module ? " " + info.module : ""} ${info.status}, mailbox ${info.mailbox}` : `${this.toString()} (dead: ${formatTerm(this.exitReason as Term)})`,
-  );
+  if (this.dead) {
+    const text = `${this.toString()} (dead: ${formatTerm(this.exitReason as Term)})`;
+    return { ...renderAs("process", { pid: this.label, status: "dead" }, () => text), "text/plain": text };
+  }
+  const info = processInfo(this.rt, this);
+  return pidFirst(this, renderAs("process", info, () => `${this.toString()} ${info.behaviour}${info.module ? " " + info.module : ""} ${info.status}, mailbox ${info.mailbox}`));
 };
+
+/** The bundle with `#PID<0.84.0>` as the first line of its text. */
+function pidFirst(pid: Pid, bundle: MimeBundle): MimeBundle {
+  const text = bundle["text/plain"];
+  if (typeof text === "string" && text.startsWith(pid.toString())) return bundle;
+  return { ...bundle, "text/plain": typeof text === "string" && text !== "" ? `${pid.toString()}\n${text}` : pid.toString() };
+}

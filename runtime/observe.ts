@@ -3,8 +3,12 @@
  *
  * Everything here is plain JSON (pids are strings such as "<0.12.0>", times are the runtime clock's
  * milliseconds) so that widgets, lessons and the grader can consume it without touching live processes.
+ * One exception: `ProcessInfo` lists links and monitors as live `Pid`s, so a cell can act on them
+ * (`kill(processInfo.of(p).links[0])`); a Pid serializes as its string (`JSON.stringify` gives `ProcessInfoJSON`).
  * Widgets depend on these shapes; change them only together with `widgets/`.
  */
+
+import type { Pid } from "./process.js";
 
 /** A pid as it appears in events and snapshots, e.g. "<0.12.0>". */
 export type PidString = string;
@@ -39,8 +43,12 @@ export type RuntimeEventType = RuntimeEvent["type"];
 /** Process status as Observer would show it. */
 export type ProcessStatus = "running" | "runnable" | "waiting" | "suspended" | "exiting" | "dead";
 
-/** A live process, as seen by `processInfo(pid)`. */
+/**
+ * A live process, as seen by `processInfo(pid)` (Elixir's `Process.info/1`): Observer's columns, with the
+ * processes it is linked to and monitors as `Pid`s.
+ */
 export interface ProcessInfo {
+  /** The process itself as text, e.g. "<0.84.0>" (the row key of `processTable`). */
   pid: PidString;
   name?: string;
   status: ProcessStatus;
@@ -51,10 +59,14 @@ export interface ProcessInfo {
   version?: number;
   /** True when the process still runs a module version that is no longer current (R84). */
   oldCode: boolean;
+  /** Messages waiting in its mailbox. */
   mailbox: number;
-  links: PidString[];
-  monitors: PidString[];
-  monitoredBy: PidString[];
+  /** The processes it is linked to, in link order. */
+  links: Pid[];
+  /** The processes it monitors (`monitor(pid)` it called, or a `GenServer.call` waiting for a reply). */
+  monitors: Pid[];
+  /** The processes that monitor it. */
+  monitoredBy: Pid[];
   trapExit: boolean;
   /** How many times the supervisor restarted the child behind this process (same id). */
   restarts: number;
@@ -63,6 +75,13 @@ export interface ProcessInfo {
   /** Work counter, like reductions: one per message handled and callback run. */
   reductions: number;
 }
+
+/** `ProcessInfo` as plain JSON (what `JSON.stringify(processInfo(p))` gives): pids as strings. Widgets take both. */
+export type ProcessInfoJSON = Omit<ProcessInfo, "links" | "monitors" | "monitoredBy"> & {
+  links: PidString[];
+  monitors: PidString[];
+  monitoredBy: PidString[];
+};
 
 /** A node of a supervision-tree snapshot. */
 export interface TreeNode {

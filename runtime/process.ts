@@ -63,6 +63,10 @@ export class Ref {
   toString(): string {
     return `#Reference<${this.id}>`;
   }
+  /** `console.log`, `util.inspect` and cell results show `#Reference<3>`, not the monitor's fields. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
   /** Restarts numbering (a fresh runtime prints the same refs on every run of a notebook). */
   static resetNumbering(): void {
     Ref.next = 1;

@@ -16,10 +16,10 @@ import { Pid, Ref, TIMEOUT, type Blocking } from "./process.js";
 import { Runtime, receive as receiveG, sleep as sleepG } from "./runtime.js";
 import { getRuntime } from "./default.js";
 import { Op } from "./op.js";
-import { ExitSignal, type Term } from "./terms.js";
+import { ExitSignal, formatTerm, type Term } from "./terms.js";
 import { Module, ModuleVersion, type CodeUser } from "./code.js";
-import { processInfo as info, snapshot as snap } from "./introspect.js";
-import type { ProcessInfo, TreeSnapshot } from "./observe.js";
+import { processInfo as info, snapshot as snap, textTree as drawTextTree } from "./introspect.js";
+import type { ProcessInfo, TreeNode, TreeSnapshot } from "./observe.js";
 
 /** The runtime of the running process, else the default one. */
 export function activeRuntime(): Runtime {
@@ -189,7 +189,7 @@ export function isAlive(p: Pid): boolean {
  * from the shell's mailbox, like `receive` typed in the Erlang shell.
  */
 export function receive(match: ((msg: Term) => boolean) | null = null, timeout = Infinity): Op<Term> {
-  return new Op(activeRuntime(), () => receiveG(match, timeout), "receive");
+  return new Op(activeRuntime(), () => receiveG(match, timeout), "receive", match === null ? [] : timeout === Infinity ? [match] : [match, timeout]);
 }
 export { TIMEOUT };
 
@@ -209,7 +209,7 @@ export function flush(): Term[] {
  */
 export function sleep(ms: number): Op<void> {
   const rt = activeRuntime();
-  return new Op(rt, () => sleepG(ms), "sleep");
+  return new Op(rt, () => sleepG(ms), "sleep", [ms]);
 }
 
 /** Runs until no process is runnable and no timer is due. */
@@ -236,11 +236,46 @@ function settledForRead(rt: Runtime): void {
   if (Runtime.active !== rt) rt.settle();
 }
 
-export function processInfo(p: Pid | string): ProcessInfo | undefined {
+/**
+ * `Process.info(pid)`: what the runtime knows about a live process (status, mailbox length, links and monitors
+ * as `Pid`s, restarts, memory...), or `undefined` when it is dead or no process has that registered name, so
+ * read one field with `processInfo(pid)?.mailbox`. `processInfo.of(pid)` is the same for a process that must be
+ * alive: it throws a clear error instead of returning `undefined`.
+ * @example processInfo(pid)?.status      // "waiting", or undefined once pid is dead
+ * @example processInfo.of(sup).links     // [#PID<0.80.0>, #PID<0.82.0>, ...]
+ */
+export function processInfo(p: Pid | string | undefined): ProcessInfo | undefined {
+  if (p === undefined || p === null) return undefined; // `processInfo(whereis("name"))` for a name not registered
+  const pid = lookUp(p, "processInfo");
+  return pid && pid.alive ? info(pid.rt, pid) : undefined;
+}
+
+export namespace processInfo {
+  /**
+   * The info of a process that must be alive: like `processInfo(p)`, but throws an error saying why (the exit
+   * reason of a dead process, or that no process has that name) instead of returning `undefined`.
+   * @example processInfo.of(pid).mailbox
+   */
+  export function of(p: Pid | string): ProcessInfo {
+    const pid = p === undefined || p === null ? undefined : lookUp(p, "processInfo.of");
+    if (!pid) {
+      throw new Error(typeof p === "string" ? `processInfo.of("${p}"): no process is registered as "${p}"` : `processInfo.of(${p}): expected a pid or a registered name`);
+    }
+    if (!pid.alive) {
+      throw new Error(`processInfo.of(${pid}): the process is dead (exit reason ${formatTerm(pid.exitReason)}); processInfo(pid) returns undefined for a dead process instead of throwing`);
+    }
+    return info(pid.rt, pid);
+  }
+}
+
+/** `p` resolved on its runtime after letting it settle, or a TypeError naming what was passed instead. */
+function lookUp(p: Pid | string, what: string): Pid | undefined {
+  if (!(p instanceof Pid) && typeof p !== "string") {
+    throw new TypeError(`${what}: expected a pid or a registered name; got ${formatTerm(p)}`);
+  }
   const rt = rtOf(p);
   settledForRead(rt);
-  const pid = rt.resolve(p);
-  return pid && pid.alive ? info(rt, pid) : undefined;
+  return rt.resolve(p);
 }
 
 /** All live processes with their info (Observer's process table). */
@@ -255,6 +290,15 @@ export function snapshot(root: Pid | string): TreeSnapshot {
   const rt = rtOf(root);
   settledForRead(rt);
   return snap(rt, root);
+}
+
+/**
+ * The supervision tree as indented text: of a supervisor pid or registered name (its tree now), of a snapshot,
+ * or of one node of a snapshot.
+ * @example textTree(sup)   // "<0.81.0> <0.81.0> [running, one_for_one]\n└─ a <0.82.0> [running]"
+ */
+export function textTree(tree: Pid | string | TreeSnapshot | TreeNode): string {
+  return drawTextTree(tree instanceof Pid || typeof tree === "string" ? snapshot(tree) : tree);
 }
 
 /** The runtime's event log (renders as a sequence diagram in a notebook). */

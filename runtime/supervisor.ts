@@ -454,7 +454,9 @@ function rtOf(sup: Sup): Runtime {
 
 function supCall(sup: Sup, req: Term, what: string): Op<any> {
   const rt = rtOf(sup);
-  return new Op(rt, () => doCall(rt, sup, "$gen_call", req, Infinity, (r) => [r, ["supervisor", what, list(sup, req)]]), `Supervisor.${what}`);
+  // Named as a cell calls it (`Supervisor.whichChildren(sup)`), not as OTP's call term does (`which_children`).
+  const name = what.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+  return new Op(rt, () => doCall(rt, sup, "$gen_call", req, Infinity, (r) => [r, ["supervisor", what, list(sup, req)]]), `Supervisor.${name}`, Array.isArray(req) ? [sup, ...req.slice(1)] : [sup]);
 }
 
 /** Starts a supervisor process for a module whose `init(arg)` returns `["ok", [flags, specs]]`. */

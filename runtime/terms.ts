@@ -22,9 +22,16 @@ export function list<T>(...items: T[]): ErlList<T> {
   return l;
 }
 
+/** Node's hook for `util.inspect`, `console.log` and the kernel's text of a value (no import of `node:util`). */
+export const INSPECT: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never;
+
 /**
  * An exception that escaped a process: OTP's `{E, Stacktrace}` for `error:E` and `{{nocatch,T}, Stacktrace}` for
  * `throw:T` (R12). `error` holds E (a JS Error, or the thrown term wrapped as `["nocatch", T]`).
+ *
+ * Prints as its short OTP form, e.g. `{%RuntimeError{message: "boom"}, [stacktrace]}`, in `console.log`,
+ * `util.inspect` and cell results, alone or inside a message such as `["EXIT", pid, crash]`; the JS stack is
+ * in `stack`.
  */
 export class Crash {
   constructor(
@@ -34,16 +41,23 @@ export class Crash {
   toString(): string {
     return formatTerm(this);
   }
+  [INSPECT](): string {
+    return formatTerm(this);
+  }
 }
 
 /**
  * Thrown to make the current process exit with `reason` (Erlang's `exit(Reason)`); catching it is like
  * `catch exit:Reason`. Blocking calls that fail (`GenServer.call` timeouts, `noproc`) throw it too.
+ * Prints as `%ExitSignal{reason: :noproc}` (its `reason` in OTP form), not as a JS stack.
  */
 export class ExitSignal extends Error {
   constructor(readonly reason: Term) {
     super(`process exited: ${formatTerm(reason)}`);
     this.name = "ExitSignal";
+  }
+  [INSPECT](): string {
+    return formatTerm(this);
   }
 }
 
@@ -60,6 +74,16 @@ export function reasonFromThrow(err: unknown): Term {
   if (err instanceof ExitSignal) return err.reason;
   if (err instanceof Error) return new Crash(err, err.stack ?? "");
   return new Crash(["nocatch", err], new Error().stack ?? "");
+}
+
+/**
+ * A message links and monitors deliver: `["EXIT", pid, reason]` (to a process trapping exits) or
+ * `["DOWN", ref, "process", pid, reason]` (to a monitor's owner). Shown as `{:EXIT, #PID<0.84.0>, :killed}`.
+ */
+export function isSignalMessage(t: Term): t is Term[] {
+  if (!Array.isArray(t)) return false;
+  if (t.length === 3 && t[0] === "EXIT") return isPidLike(t[1]);
+  return t.length === 5 && t[0] === "DOWN" && t[2] === "process" && isPidLike(t[3]);
 }
 
 export function isTuple(t: Term): t is Term[] {
@@ -113,6 +137,7 @@ export function formatTerm(t: Term, depth = 0): string {
     if (e instanceof Error) return `{${formatException(e)}, [stacktrace]}`;
     return `{${formatTerm(e, depth + 1)}, [stacktrace]}`;
   }
+  if (t instanceof ExitSignal) return `%ExitSignal{reason: ${formatTerm(t.reason, depth + 1)}}`;
   if (t instanceof Error) return formatException(t);
   if (pidFormatter && isPidLike(t)) return pidFormatter(t as Pid);
   if (t instanceof ErlList) return `[${t.map((x) => formatTerm(x, depth + 1)).join(", ")}]`;

@@ -63,6 +63,22 @@ describe("otp-lab scenario", () => {
     });
   }
 
+  it("refuses --check, exit 2, for a scenario that expects nothing: nothing would be checked", () => {
+    for (const [name, content] of [["no-expect.json", { tree, steps: [] }], ["empty-expect.json", { tree, steps: [], expect: [] }], ["empty-group.json", { tree, expect: [{ any_order: [] }] }]] as const) {
+      const f = file(name, content);
+      const r = run(f, "--check");
+      expect(r.code).toBe(2);
+      expect(r.err).not.toContain("CHECK OK");
+      expect(r.err).toContain(f);
+      expect(r.err).toMatch(/nothing to check: the scenario has (no|an empty) "expect" list of events\. Run it without --check to print its trace/);
+      expect(r.out).toBe("");
+      // Without --check it runs and prints the trace, as before.
+      const plain = run(f);
+      expect(plain.code).toBe(0);
+      expect(JSON.parse(plain.out.split("\n")[0]!)).toMatchObject({ ev: "start", path: "root" });
+    }
+  });
+
   it("exits 2 for a missing file and for no file", () => {
     expect(run(join(dir, "nope.json")).code).toBe(2);
     expect(run().code).toBe(2);

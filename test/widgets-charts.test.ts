@@ -134,3 +134,18 @@ describe("restartsChart on real runtime events", () => {
     expect(text).toMatch(/: 1 restart at 0 ms; limit 3 in 5s/);
   });
 });
+
+describe("restartsChart with the snapshot of a supervisor that gave up", () => {
+  it("takes the limits from the dead supervisor's snapshot instead of saying 'limit unknown'", async () => {
+    const rt = await import("../runtime/index.js");
+    rt.setRuntime(new rt.Runtime({ clock: "virtual" }));
+    const d = rt.demoIntensity();
+    expect(d.sup.alive).toBe(false);
+    const snap = rt.snapshot(d.sup);
+    expect(snap.root).toMatchObject({ status: "dead", kind: "supervisor", strategy: "one_for_one", intensity: 3, period: 5 });
+    const { restartsChart } = await import("../widgets/index.js");
+    const text = String(restartsChart(d.events, { limits: snap }).bundle["text/plain"]);
+    expect(text).not.toContain("limit unknown");
+    expect(text).toMatch(new RegExp(`${d.sup.label.replace(/[.<>]/g, "\\$&")}: 3 restarts at .*; limit 3 in 5s; GAVE UP at 300 ms`));
+  });
+});

@@ -14,7 +14,7 @@ describe("treeDiff between two snapshots of the shop", () => {
     expect(diff.changes).toEqual([
       { kind: "restarted", path: "Shop.Sup/cache", id: "cache", before: "<0.81.0>", after: "<0.95.0>", detail: "<0.81.0> → <0.95.0> (restarts 0 → 2)", processes: 1 },
       { kind: "stopped", path: "Shop.Sup/payments/gateway", id: "gateway", before: "<0.83.0>", after: null, detail: "<0.83.0> → restarting", processes: 1 },
-      { kind: "stopped", path: "Shop.Sup/payments/ledger", id: "ledger", before: "<0.84.0>", after: null, detail: "<0.84.0> → undefined", processes: 1 },
+      { kind: "stopped", path: "Shop.Sup/payments/ledger", id: "ledger", before: "<0.84.0>", after: null, detail: "<0.84.0> → kept, not running", processes: 1 },
       { kind: "removed", path: "Shop.Sup/mailer", id: "mailer", before: "<0.85.0>", after: null, detail: "was <0.85.0>", processes: 1 },
       { kind: "added", path: "Shop.Sup/audit", id: "audit", before: null, after: "<0.97.0>", detail: "<0.97.0>", processes: 1 },
     ]);
@@ -39,7 +39,7 @@ describe("treeDiff between two snapshots of the shop", () => {
       "Tree diff from t=1,000 ms to t=4,250 ms - 1 restarted, 2 stopped, 1 removed, 1 added",
       "  restarted Shop.Sup/cache  <0.81.0> → <0.95.0> (restarts 0 → 2)",
       "  stopped   Shop.Sup/payments/gateway  <0.83.0> → restarting",
-      "  stopped   Shop.Sup/payments/ledger  <0.84.0> → undefined",
+      "  stopped   Shop.Sup/payments/ledger  <0.84.0> → kept, not running",
       "  removed   Shop.Sup/mailer  was <0.85.0>",
       "  added     Shop.Sup/audit  <0.97.0>",
     ]);
@@ -99,5 +99,36 @@ describe("treeDiff of a 10,000-process tree", () => {
     expect(m).toContain("RESTARTED #lt;0.203.0#gt; → #lt;0.99999.0#gt;");
     expect(m).toContain(`[["<b>× 1,997 more workers</b><br/>all REMOVED<br/>worker · gen_server · temporary<br/>were running<br/>Pool.Worker v1"]]`);
     expect(diff.text).toContain("… and 1,981 more changes (see .changes)");
+  });
+});
+
+describe("treeDiff of children that stopped on the real runtime", () => {
+  it("says 'kept, not running' for a stopped transient child and 'was running' for a removed temporary one, never 'undefined'", async () => {
+    const rt = await import("../runtime/index.js");
+    rt.setRuntime(new rt.Runtime({ clock: "virtual" }));
+    const demo = rt.demoRestartTypes();
+    const diff = treeDiff(demo.before, demo.after!);
+    const at = (id: string) => diff.changes.find((c) => c.id === id)!;
+    expect(at("transient")).toMatchObject({ kind: "stopped", after: null, detail: `${at("transient").before} → kept, not running` });
+    expect(at("temporary")).toMatchObject({ kind: "removed", detail: `was ${at("temporary").before}` });
+    const lines = diff.text.split("\n");
+    expect(lines.find((l) => l.includes("├─ transient"))).toContain("| no pid · kept, not running |");
+    expect(lines.find((l) => l.includes("└─ temporary"))).toContain(`| ${at("temporary").before} · was running |`);
+    expect(diff.text).not.toContain("undefined");
+    expect(diff.mermaid).not.toContain("undefined");
+  });
+
+  it("says 'kept, not running' for a child stopped with terminateChild, and 'STARTED' when it is restarted", async () => {
+    const rt = await import("../runtime/index.js");
+    rt.setRuntime(new rt.Runtime({ clock: "virtual" }));
+    const W = rt.defmodule("W", { init: () => ["ok", 0] });
+    const [, sup] = (await rt.Supervisor.startLink([{ id: "w", start: () => rt.GenServer.startLink(W) }], { strategy: "one_for_one" })) as [string, rt.Pid];
+    const running = rt.snapshot(sup);
+    await rt.Supervisor.terminateChild(sup, "w");
+    const stopped = rt.snapshot(sup);
+    expect(treeDiff(running, stopped).changes.map((c) => c.detail)).toEqual([`${running.root.children![0]!.pid} → kept, not running`]);
+    await rt.Supervisor.restartChild(sup, "w");
+    const again = rt.snapshot(sup);
+    expect(treeDiff(stopped, again).changes.map((c) => c.detail)).toEqual([`kept, not running → ${again.root.children![0]!.pid}`]);
   });
 });

@@ -69,7 +69,7 @@ describe("treeDiagram of a small tree", () => {
     expect(nodes.map((n) => n.attrs.class)).toEqual(["node running", "node running oldcode", "node running", "node restarting", "node nopid", "node running"]);
     const all = texts(svg);
     expect(all).toContain("cache\nworker · gen_server · permanent\n<0.95.0> · running\nrestarts 2 · last exit %RuntimeError{message: \"<boom> & \\\"…\nShop.Cache v2 · old code");
-    expect(all).toEqual(expect.arrayContaining(["Supervision tree at t=4,250 ms", "running", "restarting (retry pending)", "no pid (undefined)", "runs old code"]));
+    expect(all).toEqual(expect.arrayContaining(["Supervision tree at t=4,250 ms", "running", "restarting (retry pending)", "kept, not running (no pid)", "runs old code"]));
     // No stylesheet or ids: inlined SVG must not leak styles into the notebook page.
     expect(findAll(svg, (e) => e.name === "style" || "id" in e.attrs)).toEqual([]);
   });
@@ -95,7 +95,7 @@ describe("treeDiagram of a small tree", () => {
       `├─ cache  [worker · gen_server · permanent | <0.95.0> · running | restarts 2 · last exit %RuntimeError{message: "<boom> & \\"… | Shop.Cache v2 · old code]`,
       "├─ payments  [supervisor · rest_for_one · limit 1 in 5s · permanent | <0.82.0> · running | restarts 0 | Shop.Payments v1]",
       "│  ├─ gateway  [worker · gen_server · permanent | no pid · restarting | restarts 1 · last exit {:shutdown, :timeout} | Shop.Gateway v1]",
-      "│  └─ ledger  [worker · agent · transient | no pid · undefined | restarts 0 · last exit normal | Shop.Ledger v1]",
+      "│  └─ ledger  [worker · agent · transient | no pid · kept, not running | restarts 0 · last exit normal | Shop.Ledger v1]",
       "└─ audit  [worker · task · temporary | <0.97.0> · running | restarts 0 | Shop.Audit v1]",
     ]);
     expect(String(tree)).toBe(tree.text);

@@ -21,7 +21,7 @@ export { live } from "./live.js";
 export type { TreeDiagramOptions, TreeDiagram } from "./tree-diagram.js";
 export type { TreeDiff, TreeChange, ChangeKind } from "./tree-diff.js";
 export type { SequenceOptions, SequenceDiagram } from "./sequence-diagram.js";
-export type { ProcessTableOptions, ProcessTable } from "./process-table.js";
+export type { ProcessTableOptions, ProcessTable, ProcessRow } from "./process-table.js";
 export type { Chart, RestartsChartOptions, MetricChartOptions, RestartLimits } from "./charts.js";
 export type { LiveView, LiveSource, LiveOptions, LiveTimer } from "./live.js";
 export type { Widget } from "./widget.js";

@@ -2,7 +2,7 @@
  * `processTable`: live processes, Observer style. HTML for notebooks, our own SVG and a PNG for static
  * viewers, and an aligned text table.
  */
-import type { ProcessInfo } from "../runtime/observe.js";
+import type { PidString, ProcessInfo, ProcessInfoJSON } from "../runtime/observe.js";
 import { toProcesses } from "./sources.js";
 import { el, svgDocument, textBlock, textWidth } from "./svg.js";
 import { cellWidth, comparePids, escapeXml, formatBytes, formatCount, padEnd, padStart, plural, truncate } from "./text.js";
@@ -22,12 +22,15 @@ export const DEFAULT_LIMIT = 50;
 interface Column {
   title: string;
   numeric: boolean;
-  value(p: ProcessInfo): string;
+  value(p: ProcessRow): string;
 }
 
-function listPids(pids: string[]): string {
+/** A row: a live `processInfo(pid)` (links as Pids) or its JSON (links as strings). */
+export type ProcessRow = ProcessInfo | ProcessInfoJSON;
+
+function listPids(pids: ReadonlyArray<PidString | { readonly label: string }>): string {
   if (pids.length === 0) return "";
-  const shown = pids.slice(0, 3).join(" ");
+  const shown = pids.slice(0, 3).map((p) => (typeof p === "string" ? p : p.label)).join(" ");
   return pids.length > 3 ? `${shown} +${pids.length - 3}` : shown;
 }
 
@@ -50,14 +53,14 @@ const COLUMNS: Column[] = [
   { title: "monitored by", numeric: false, value: (p) => listPids(p.monitoredBy) },
 ];
 
-function sortRows(rows: ProcessInfo[], by: SortKey): ProcessInfo[] {
+function sortRows(rows: ProcessRow[], by: SortKey): ProcessRow[] {
   const copy = [...rows];
   if (by === "pid") return copy.sort((a, b) => comparePids(a.pid, b.pid));
   return copy.sort((a, b) => (b[by] - a[by]) || comparePids(a.pid, b.pid));
 }
 
 /** A row is worth a colour when something is wrong with it. */
-function rowTone(p: ProcessInfo): { fill: string; text: string } | null {
+function rowTone(p: ProcessRow): { fill: string; text: string } | null {
   if (p.status === "exiting" || p.status === "dead") return { fill: "#ffebee", text: "#b71c1c" };
   if (p.oldCode) return { fill: "#f3e5f5", text: "#4a148c" };
   if (p.status === "suspended") return { fill: "#fff8e1", text: "#5d4037" };
@@ -71,7 +74,7 @@ const TABLE_CSS =
   ".otp-lab-pt td,.otp-lab-pt th{padding:2px 8px;border-bottom:1px solid #e0e0e0;white-space:nowrap;text-align:left}" +
   ".otp-lab-pt .n{text-align:right}.otp-lab-pt .more{color:#757575}";
 
-function tableHtml(rows: ProcessInfo[], more: number, caption: string): string {
+function tableHtml(rows: ProcessRow[], more: number, caption: string): string {
   const cls = (c: Column) => (c.numeric ? ` class="n"` : "");
   const head = COLUMNS.map((c) => `<th${cls(c)}>${escapeXml(c.title)}</th>`).join("");
   const body = rows
@@ -89,7 +92,7 @@ function tableHtml(rows: ProcessInfo[], more: number, caption: string): string {
   );
 }
 
-function tableText(rows: ProcessInfo[], more: number, caption: string): string {
+function tableText(rows: ProcessRow[], more: number, caption: string): string {
   const cells = rows.map((p) => COLUMNS.map((c) => c.value(p)));
   const widths = COLUMNS.map((c, i) => Math.max(cellWidth(c.title), ...cells.map((r) => cellWidth(r[i]!))));
   const line = (values: string[]) =>
@@ -102,7 +105,7 @@ function tableText(rows: ProcessInfo[], more: number, caption: string): string {
 const ROW_H = 20;
 const PAD = 8;
 
-function tableSvg(rows: ProcessInfo[], more: number, caption: string): { svg: string; width: number; height: number } {
+function tableSvg(rows: ProcessRow[], more: number, caption: string): { svg: string; width: number; height: number } {
   const cells = rows.map((p) => COLUMNS.map((c) => c.value(p)));
   const widths = COLUMNS.map((c, i) => Math.max(textWidth(c.title), ...cells.map((r) => textWidth(r[i]!))) + 2 * PAD);
   const left = 16;
@@ -144,9 +147,9 @@ function tableSvg(rows: ProcessInfo[], more: number, caption: string): { svg: st
 
 export class ProcessTable extends Widget {
   /** The rows shown, in order. */
-  readonly rows: ProcessInfo[];
+  readonly rows: ProcessRow[];
 
-  constructor(rows: ProcessInfo[], bundle: Record<string, unknown>) {
+  constructor(rows: ProcessRow[], bundle: Record<string, unknown>) {
     super("process-table", bundle);
     this.rows = rows;
   }
@@ -161,7 +164,7 @@ export class ProcessTable extends Widget {
  *
  * @example processTable(undefined, { sortBy: "memory", limit: 10 })
  */
-export function processTable(processes?: ProcessInfo | ProcessInfo[] | string | string[], options: ProcessTableOptions = {}): ProcessTable {
+export function processTable(processes?: ProcessRow | ProcessRow[] | string | string[], options: ProcessTableOptions = {}): ProcessTable {
   const all = toProcesses(processes, "processTable");
   const limit = Math.max(1, Math.floor(options.limit ?? DEFAULT_LIMIT));
   const sorted = sortRows(all, options.sortBy ?? "pid");

@@ -8,7 +8,7 @@
  * runtime), or set explicitly with `useRuntime` (tests, other hosts).
  */
 import * as runtimeModule from "../runtime/index.js";
-import type { MetricSample, ProcessInfo, RuntimeEvent, TreeNode, TreeSnapshot } from "../runtime/observe.js";
+import type { MetricSample, ProcessInfo, ProcessInfoJSON, RuntimeEvent, TreeNode, TreeSnapshot } from "../runtime/observe.js";
 
 /** The part of the runtime widgets read. `root`/`pid` are a Pid object, a pid string or a registered name. */
 export interface RuntimeLike {
@@ -120,7 +120,7 @@ export function toSamples(input: unknown, what = "memoryChart"): MetricSample[] 
   throw new Error(`${what}: expected an array of metric samples { t, pid, name, memory, mailbox, reductions }; got ${describe(input)}`);
 }
 
-function isProcessInfo(v: unknown): v is ProcessInfo {
+function isProcessInfo(v: unknown): v is ProcessInfo | ProcessInfoJSON {
   return isObject(v) && typeof v.pid === "string" && typeof v.status === "string" && typeof v.behaviour === "string";
 }
 
@@ -128,7 +128,7 @@ function isProcessInfo(v: unknown): v is ProcessInfo {
  * Process infos from an array (of infos, pids or Pids), one info, a pid, or (no argument) every live process.
  * A bare `{ pid, status }` (what the runtime shows for a dead pid) becomes a row with empty columns.
  */
-export function toProcesses(input: unknown, what = "processTable"): ProcessInfo[] {
+export function toProcesses(input: unknown, what = "processTable"): Array<ProcessInfo | ProcessInfoJSON> {
   if (input === undefined) return requireRuntime(what).processes();
   if (isProcessInfo(input)) return [input];
   if (typeof input === "string" || isPidObject(input)) {
@@ -139,7 +139,7 @@ export function toProcesses(input: unknown, what = "processTable"): ProcessInfo[
   }
   if (Array.isArray(input)) return input.flatMap((item) => toProcesses(item, what));
   if (isObject(input) && typeof input.pid === "string" && typeof input.status === "string") {
-    return [{ behaviour: "process", oldCode: false, mailbox: 0, links: [], monitors: [], monitoredBy: [], trapExit: false, restarts: 0, memory: 0, reductions: 0, ...input } as unknown as ProcessInfo];
+    return [{ behaviour: "process", oldCode: false, mailbox: 0, links: [], monitors: [], monitoredBy: [], trapExit: false, restarts: 0, memory: 0, reductions: 0, ...input } as unknown as ProcessInfoJSON];
   }
   if (isObject(input) && typeof input.pid === "string") return toProcesses(input.pid, what);
   throw new Error(`${what}: expected process infos, pids, or nothing for every process; got ${describe(input)}`);

@@ -11,7 +11,7 @@ import { toSnapshot, type TreeInput } from "./sources.js";
 import { formatCount, formatMs, plural } from "./text.js";
 import { asciiCaption } from "./tree-diagram.js";
 import { drawTree } from "./tree-draw.js";
-import type { SummaryOptions, ViewNode } from "./tree-view.js";
+import { statusText, type SummaryOptions, type ViewNode } from "./tree-view.js";
 import { bundleOf, MIME, Widget } from "./widget.js";
 
 export type ChangeKind = "restarted" | "stopped" | "started" | "removed" | "added" | "changed";
@@ -51,15 +51,15 @@ function copyMarked(node: TreeNode, mark: (n: TreeNode) => Mark, marks: Map<Tree
 }
 
 const ADDED = (): Mark => ({ kind: "added", line: "ADDED" });
-const REMOVED = (n: TreeNode): Mark => ({ kind: "removed", line: `REMOVED (was ${n.pid ?? n.status})` });
+const REMOVED = (n: TreeNode): Mark => ({ kind: "removed", line: `REMOVED (was ${n.pid ?? statusText(n.status)})` });
 
 function compare(b: TreeNode, a: TreeNode): Mark | null {
   const restarts = b.restarts !== a.restarts ? ` (restarts ${b.restarts} → ${a.restarts})` : "";
   if (b.pid && a.pid && b.pid !== a.pid) return { kind: "restarted", line: `RESTARTED ${b.pid} → ${a.pid}${restarts}` };
-  if (b.pid && !a.pid) return { kind: "stopped", line: `STOPPED ${b.pid} → ${a.status}` };
-  if (!b.pid && a.pid) return { kind: "started", line: `STARTED ${b.status} → ${a.pid}` };
+  if (b.pid && !a.pid) return { kind: "stopped", line: `STOPPED ${b.pid} → ${statusText(a.status)}` };
+  if (!b.pid && a.pid) return { kind: "started", line: `STARTED ${statusText(b.status)} → ${a.pid}` };
   const details: string[] = [];
-  if (b.status !== a.status) details.push(`${b.status} → ${a.status}`);
+  if (b.status !== a.status) details.push(`${statusText(b.status)} → ${statusText(a.status)}`);
   if (b.version !== a.version) details.push(`code v${b.version ?? "?"} → v${a.version ?? "?"}`);
   if ((b.oldCode ?? false) !== (a.oldCode ?? false)) details.push(a.oldCode ? "now runs old code" : "now runs current code");
   if (b.restarts !== a.restarts) details.push(`restarts ${b.restarts} → ${a.restarts}`);
@@ -136,7 +136,7 @@ export function diffTrees(before: TreeNode, after: TreeNode): DiffResult {
     const pairedAfter = new Map(pairs.map(([cb, ca]) => [cb, ca]));
     for (const cb of removed) {
       const copy = copyMarked(cb, REMOVED, marks);
-      changes.push({ kind: "removed", path: `${path}/${cb.id}`, id: cb.id, before: cb.pid, after: null, detail: `was ${cb.pid ?? cb.status}`, processes: size(cb) });
+      changes.push({ kind: "removed", path: `${path}/${cb.id}`, id: cb.id, before: cb.pid, after: null, detail: `was ${cb.pid ?? statusText(cb.status)}`, processes: size(cb) });
       let at = 0;
       for (let i = beforeChildren.indexOf(cb) - 1; i >= 0; i--) {
         const prevBefore = beforeChildren[i]!;
@@ -209,6 +209,8 @@ export function treeDiff(before: TreeInput, after: TreeInput, options: TreeDiffO
       const mark = marks.get(node);
       if (!mark) return;
       view.style = mark.kind === "changed" ? view.style : mark.kind;
+      // A removed child is drawn as it was: its status is the one it had, not one it has.
+      if (mark.kind === "removed" && view.lines.length > 1) view.lines[1] = `${node.pid ?? "no pid"} · was ${statusText(node.status)}`;
       view.lines.unshift(mark.line);
     },
     decorateGroup: (members, view) => {

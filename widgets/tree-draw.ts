@@ -32,7 +32,7 @@ export const STYLES: Record<NodeStyle, StyleSpec> = {
   running: { cls: "running", fill: "#e8f5e9", stroke: "#2e7d32", text: "#1b1b1b", width: 1.5, legend: "running" },
   restarting: { cls: "restarting", fill: "#fff3e0", stroke: "#ef6c00", text: "#1b1b1b", dash: "6 3", width: 2, legend: "restarting (retry pending)" },
   dead: { cls: "dead", fill: "#eeeeee", stroke: "#757575", text: "#616161", width: 1.5, legend: "dead" },
-  undefined: { cls: "nopid", fill: "#fafafa", stroke: "#9e9e9e", text: "#616161", dash: "4 3", width: 1.5, legend: "no pid (undefined)" },
+  undefined: { cls: "nopid", fill: "#fafafa", stroke: "#9e9e9e", text: "#616161", dash: "4 3", width: 1.5, legend: "kept, not running (no pid)" },
   group: { cls: "group", fill: "#e3f2fd", stroke: "#1565c0", text: "#0d47a1", width: 1.5, legend: "identical siblings, grouped" },
   more: { cls: "more", fill: "#ffffff", stroke: "#9e9e9e", text: "#616161", dash: "2 3", width: 1.5, legend: "not drawn (over budget)" },
   restarted: { cls: "restarted", fill: "#fff3e0", stroke: "#e65100", text: "#1b1b1b", width: 3, legend: "restarted (new pid)" },

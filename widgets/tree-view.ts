@@ -77,6 +77,15 @@ export interface Decoration {
   decorateGroup?(members: TreeNode[], view: ViewNode): void;
 }
 
+/**
+ * A node's status as the pictures write it. OTP's `undefined` (the supervisor keeps the child's spec but it has
+ * no process: a transient child that ended normally, a child stopped with `terminateChild`) reads
+ * "kept, not running", as lesson 6 says it; the others are written as they are.
+ */
+export function statusText(status: TreeNode["status"]): string {
+  return status === "undefined" ? "kept, not running" : status;
+}
+
 /** The default label of one process node. */
 export function describeNode(node: TreeNode): { title: string; lines: string[] } {
   const lines: string[] = [];
@@ -89,7 +98,7 @@ export function describeNode(node: TreeNode): { title: string; lines: string[] }
   } else {
     lines.push(["worker", node.behaviour, node.restart].filter(Boolean).join(" · "));
   }
-  lines.push(`${node.pid ?? "no pid"} · ${node.status}`);
+  lines.push(`${node.pid ?? "no pid"} · ${statusText(node.status)}`);
   lines.push(`restarts ${formatCount(node.restarts)}` + (node.lastExitReason !== undefined ? ` · last exit ${truncate(node.lastExitReason, 36)}` : ""));
   if (node.module) {
     lines.push(`${truncate(node.module, 36)}${node.version !== undefined ? ` v${node.version}` : ""}${node.oldCode ? " · old code" : ""}`);
@@ -160,7 +169,7 @@ function groupView(members: TreeNode[], sizes: Map<TreeNode, number>): ViewNode 
   const lines: string[] = [];
   const sampleLines = describeNode(sample).lines;
   lines.push(sampleLines[0]!);
-  lines.push(`all ${sample.status}`);
+  lines.push(`all ${statusText(sample.status)}`);
   if (restarts > 0) lines.push(`restarts ${formatCount(restarts)} in total`);
   if (sample.module) lines.push(`${truncate(sample.module, 36)}${sample.version !== undefined ? ` v${sample.version}` : ""}${sample.oldCode ? " · old code" : ""}`);
   if (represents > count) lines.push(`${plural(represents, "process")} in all`);
