@@ -115,7 +115,7 @@ export class Executor {
   static async create(options: ExecutorOptions & { deferTypeScript?: boolean } = {}): Promise<Executor> {
     const ex = new Executor(options);
     log("executor constructed");
-    ex.preloaded = await preload({ guard: ex.interrupt.guard, modules: options.modules });
+    ex.preloaded = await preload({ guard: ex.interrupt.guard, onRecover: ex.interrupt.onRecover.bind(ex.interrupt), modules: options.modules });
     log("preloaded");
     if (!options.deferTypeScript) ex.startTypeScript();
     return ex;
@@ -369,7 +369,7 @@ class InterruptWaiter {
       if (this.reject) {
         const r = this.reject;
         this.reject = null;
-        r(new KeyboardInterrupt());
+        r(new KeyboardInterrupt(controller.takeMessage()));
       } else this.pending = true;
     });
   }

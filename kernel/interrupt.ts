@@ -34,6 +34,8 @@ const SEQ = 1; // interrupt request counter, bumped by the requester
 export const IN_GUARD = 1;
 const PENDING = 2;
 export const SIGNALLING = 4;
+/** Set by the requesting thread when it had V8 terminate main-thread code that ran outside every guard. */
+const TERMINATED = 8;
 
 /** The holder thread's control word (see `sigint-holder.ts`). */
 export const HOLDER_WAIT = 0;
@@ -160,8 +162,11 @@ export class InterruptController {
         Atomics.store(this.words, STATE, 0);
         Atomics.notify(this.words, STATE);
         this.handledSeq = Atomics.load(this.words, SEQ);
+        // Repair first, then wake the awaiting cell: its KeyboardInterrupt carries what the repair did.
+        const message = this.recover();
+        this.pendingNote = message;
         this.notifyListeners();
-        throw new KeyboardInterrupt();
+        throw new KeyboardInterrupt(message);
       }
       throw err;
     } finally {
@@ -169,6 +174,31 @@ export class InterruptController {
       this.slot = null;
     }
   };
+
+  private readonly recoveries = new Set<() => string | null | undefined>();
+
+  /**
+   * Registers clean-up for after an interrupt stopped a guarded run. The interrupt unwound without running
+   * `finally` blocks (it is V8 terminating the script), so code with state to repair (the runtime's scheduler)
+   * repairs it here. A returned text is added to the `KeyboardInterrupt`'s message.
+   */
+  onRecover(recover: () => string | null | undefined): () => void {
+    this.recoveries.add(recover);
+    return () => this.recoveries.delete(recover);
+  }
+
+  private recover(): string {
+    const notes: string[] = [];
+    for (const r of [...this.recoveries]) {
+      try {
+        const note = r();
+        if (note) notes.push(note);
+      } catch {
+        // a recovery that fails must not hide the interrupt
+      }
+    }
+    return ["Execution interrupted", ...notes].join("; ");
+  }
 
   /** True while inside a guarded run (so callers know whether a nested call is covered). */
   get guarded(): boolean {
@@ -180,11 +210,24 @@ export class InterruptController {
    * this interrupt was already consumed by a guarded run.
    */
   notify(seq: number | undefined): void {
+    // Code outside every guard was terminated (see `InterruptRequester.terminateIfStuck`): like a guarded run's
+    // interrupt, it unwound without its `finally` blocks, so the same repairs are due.
+    const terminated = (Atomics.and(this.words, STATE, ~TERMINATED) & TERMINATED) !== 0;
     const s = seq ?? Atomics.load(this.words, SEQ);
-    if (seq !== undefined && s <= this.handledSeq) return;
+    if (seq !== undefined && s <= this.handledSeq && !terminated) return;
+    this.pendingNote = terminated ? this.recover() : null;
     this.handledSeq = Math.max(this.handledSeq, s);
     Atomics.and(this.words, STATE, ~PENDING);
     this.notifyListeners();
+  }
+
+  private pendingNote: string | null = null;
+
+  /** The message for the `KeyboardInterrupt` an awaiting cell gets (with what the repairs after it did). */
+  takeMessage(): string {
+    const m = this.pendingNote ?? "Execution interrupted";
+    this.pendingNote = null;
+    return m;
   }
 
   /** Called on every interrupt that reaches this thread; returns an unsubscribe function. */
@@ -266,6 +309,36 @@ export class InterruptRequester {
       this.trySignal();
     }, 10);
     this.timer.unref?.();
+  }
+
+  /**
+   * The last resort, for code that runs outside every guarded run (an async function's continuation after an
+   * `await`, a library's callback), which SIGINT cannot stop: if the interrupt is still not taken after
+   * `afterMs`, ask V8, through an inspector session attached to the main thread, to terminate what that thread
+   * is running. The main thread then returns to its event loop, takes the interrupt message, and the awaiting
+   * cell gets its `KeyboardInterrupt`. Only while the interrupt is pending and the main thread is outside every
+   * guard: an idle main thread takes an interrupt message at once, so one still pending after `afterMs` is
+   * busy. Returns a promise of whether it terminated anything. No port is opened: the session is in-process.
+   */
+  async terminateIfStuck(afterMs: number): Promise<boolean> {
+    await new Promise((r) => setTimeout(r, afterMs));
+    const v = Atomics.load(this.words, STATE);
+    if (!(v & PENDING) || v & IN_GUARD) return false;
+    let session: { connectToMainThread(): void; post(method: string, cb: (err: Error | null) => void): void; disconnect(): void };
+    try {
+      const inspector = await import("node:inspector");
+      session = new inspector.Session() as unknown as typeof session;
+      session.connectToMainThread();
+    } catch {
+      return false; // not on a worker thread, or no inspector in this Node build
+    }
+    Atomics.or(this.words, STATE, TERMINATED);
+    return new Promise<boolean>((resolve) => {
+      session.post("Runtime.terminateExecution", (err) => {
+        session.disconnect();
+        resolve(err === null);
+      });
+    });
   }
 
   /** True while an interrupt has been requested and neither a guarded run nor the main thread has taken it. */

@@ -35,6 +35,8 @@ export interface PreloadResult {
 
 export interface PreloadOptions {
   guard: (run: () => void) => void;
+  /** Registers the runtime's repair after an interrupt (`InterruptController.onRecover`). */
+  onRecover?: (recover: () => string | null | undefined) => void;
   /** Module URLs to load, in priority order (an earlier module's name wins). */
   modules?: { label: string; url: URL }[];
 }
@@ -96,6 +98,13 @@ export async function preload(options: PreloadOptions): Promise<PreloadResult> {
       } else {
         notes.push("runtime: no Runtime/setRuntime exports; the default runtime is left as the module creates it.");
       }
+      const Active = Runtime as unknown as { active?: { recoverFromInterrupt?: () => { label?: string; toString(): string } | null } | null };
+      options.onRecover?.(() => {
+        // The runtime that was driving when the interrupt came (it stays "active": its clean-up did not run).
+        const rt = Active.active ?? (typeof getRuntime === "function" ? getRuntime() : null);
+        const killed = (rt as { recoverFromInterrupt?: () => { toString(): string } | null } | null)?.recoverFromInterrupt?.();
+        return killed ? `the process ${String(killed)} was running and was killed (exit reason killed)` : null;
+      });
       if (typeof getRuntime === "function") {
         // The runtime may be replaced by a lesson (resetRuntime), so look it up at every cell.
         settle = () => {

@@ -205,20 +205,24 @@ async function serveControl(): Promise<void> {
  */
 let runningParent: MessageHeader | null = null;
 function watchStuckInterrupt(): void {
-  const t = setTimeout(() => {
-    if (!requester.stillPending() || !runningParent) return;
-    publish(
-      "stream",
-      runningParent,
-      JSON.stringify({
-        name: "stdout",
-        text:
-          "[otp-lab] The kernel did not respond to the interrupt: code is running outside the cell's top level " +
-          "(for example after an await inside an async function). Restart the kernel to stop it.\n",
-      }),
-    );
-  }, 2000);
-  t.unref();
+  // Code outside the cell's guarded steps (after an await inside an async function) is stopped by V8's
+  // termination instead; only if even that fails is the learner told to restart.
+  void requester.terminateIfStuck(500).then(() => {
+    const t = setTimeout(() => {
+      if (!requester.stillPending() || !runningParent) return;
+      publish(
+        "stream",
+        runningParent,
+        JSON.stringify({
+          name: "stdout",
+          text:
+            "[otp-lab] The kernel did not respond to the interrupt: code is running outside the cell's top level " +
+            "and could not be stopped. Restart the kernel to stop it.\n",
+        }),
+      );
+    }, 2000);
+    t.unref();
+  });
 }
 
 async function shutdown(identities: Buffer[], header: MessageHeader, restart: boolean): Promise<void> {

@@ -30,7 +30,11 @@ export function resetRuntime(opts?: RuntimeOptions): Runtime {
     guard: opts?.guard ?? old?.guard ?? undefined,
     eventCapacity: opts?.eventCapacity,
   });
-  old?.reset();
+  try {
+    old?.reset();
+  } catch {
+    // An old runtime in any state (an interrupt, a throwing clean-up hook) must not keep the new one out.
+  }
   Ref.resetNumbering();
   current = next;
   return next;

@@ -705,8 +705,47 @@ export class Runtime {
     this.realTimer.unref?.();
   }
 
+  /**
+   * Puts the runtime back in order after an interrupt stopped user code in the middle of a step, and kills the
+   * process that was running. An interrupt is V8 terminating the script (Node's `breakOnSigint`): it unwinds
+   * without running `catch` or `finally` blocks, so the scheduler's own clean-up (`driving`, `current`, the
+   * active runtime, a signal flush) did not run, and every later blocking call would think it runs inside a
+   * process. The running process is killed with reason `killed`, as `exit(pid, "kill")` would, so its links,
+   * monitors and supervisor react as in OTP; outside operations that were in flight (the awaited call the
+   * interrupt cut short) are abandoned. Returns the killed process, if one was running. Safe to call any time.
+   */
+  recoverFromInterrupt(): Pid | null {
+    const p = this.current;
+    this.current = null;
+    this.driving = false;
+    this.flushing = false;
+    this.signals.length = 0;
+    if (Runtime.active === this) Runtime.active = null;
+    // The outside operation of the interrupted cell can never be read now: free the shell, end the drivers.
+    if (this.shell.cont && this.shell !== p) this.abandon(this.shell);
+    for (const q of [...this.procs.values()]) if (q.driver && q !== p) this.abandon(q);
+    if (p && !p.dead) {
+      if (p === this.shell) this.abandon(p);
+      else this.terminate(p, "killed");
+    }
+    if (this.autoDrive && this.runHead < this.runQueue.length && !this.driveScheduled) {
+      this.driveScheduled = true;
+      setImmediate(() => {
+        this.driveScheduled = false;
+        this.drive();
+      });
+    }
+    return p && p !== this.shell ? p : null;
+  }
+
   /** Stops every process and timer (a lesson's "reset"); the runtime stays usable. */
   reset(): void {
+    // Whatever state an interrupt left behind, a reset starts from a runtime that is not "running" anything.
+    this.current = null;
+    this.driving = false;
+    this.flushing = false;
+    this.signals.length = 0;
+    if (Runtime.active === this) Runtime.active = null;
     for (const p of [...this.procs.values()]) {
       if (p !== this.shell) {
         p.links = null;

@@ -84,6 +84,43 @@ describe("interrupts", () => {
   });
 });
 
+describe("the runtime after an interrupt (issue: a learner's kernel, item 1)", () => {
+  type Case = Record<"reset" | "interrupted" | "call" | "spinner" | "kill" | "after_reset", Cell> & { setup?: Cell };
+  let r: Record<string, Case> & { kernel_stderr: string };
+  beforeAll(async () => {
+    r = await scenario(env.env, "recover", 280_000);
+  }, 300_000);
+
+  // Where the loop ran, and whether a process was running it (then it is killed with reason `killed`).
+  const places: [string, string, boolean][] = [
+    ["spawned", "a spawned process's body (during the cell's settle)", true],
+    ["handle_call", "handleCall, while the cell awaits the call", true],
+    ["handle_info", "handleInfo, during settle()", true],
+    ["init", "init, while the cell awaits GenServer.start", true],
+    ["timer", "a timer callback, while the cell awaits", false],
+    ["async_fn", "an async function after its first await (outside every guarded step)", false],
+    ["settle", "a process woken by settle()", true],
+    ["advance", "a process woken by advance()", true],
+  ];
+  for (const [name, where, processRan] of places) {
+    it(`a loop in ${where}: interrupted, then calls, kills and resetRuntime() work`, () => {
+      const c = r[name]!;
+      if (c.setup) expect(c.setup.status, JSON.stringify(c.setup.outputs)).toBe("ok");
+      expect(c.interrupted.status).toBe("error");
+      expect(c.interrupted.reply.ename).toBe("KeyboardInterrupt");
+      expect(c.interrupted.interrupt_ms).toBeLessThan(2500);
+      if (processRan) expect(String(c.interrupted.reply.evalue)).toMatch(/the process #PID<0\.\d+\.0> was running and was killed \(exit reason killed\)/);
+      expect(c.call.status, JSON.stringify(c.call.outputs)).toBe("ok");
+      expect(result(c.call)).toBe("'still here'");
+      if (processRan && name !== "init") expect(result(c.spinner)).toBe("'false :killed'");
+      expect(result(c.kill)).toBe("':killed'");
+      expect(result(c.after_reset)).toBe("'after reset'");
+    });
+  }
+
+  it("writes nothing to the kernel's stderr", () => expect(r.kernel_stderr).toBe(""));
+});
+
 describe("robustness", () => {
   let r: Record<string, Cell> & { alive: string; kernel_stderr: string };
   beforeAll(async () => {

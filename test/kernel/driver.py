@@ -322,6 +322,39 @@ def scenario_interrupt():
         k.close()
 
 
+def scenario_recover():
+    """After an interrupt stops a loop anywhere (cell, process body, callback, timer, async function, settle,
+    advance), the runtime keeps working: a call, a kill and resetRuntime() all do."""
+    k = Kernel()
+    try:
+        res = {}
+        k.execute('const Echo = defmodule("Echo", { init: () => ["ok", 0], handleCall: (r: Term, _f: From, s: number) => ["reply", r, s] });')
+        cases = {
+            "spawned": (None, "const spinner = spawn(function* () { for (;;) {} });\nsettle();"),
+            "handle_call": ('const Spin = defmodule("Spin", { init: () => ["ok", 0], handleCall: () => { for (;;) {} } });\nconst spinner = okPid(await GenServer.start(Spin, null));', 'await GenServer.call(spinner, "x")'),
+            "handle_info": ('const SpinInfo = defmodule("SpinInfo", { init: () => ["ok", 0], handleInfo: () => { for (;;) {} } });\nconst spinner = okPid(await GenServer.start(SpinInfo, null));', 'send(spinner, "go");\nsettle();'),
+            "init": ('const SpinInit = defmodule("SpinInit", { init: () => { for (;;) {} } });\nlet spinner: Pid | undefined;', "await GenServer.start(SpinInit, null)"),
+            "timer": ("let spinner: Pid | undefined;\nsetTimeout(() => { for (;;) {} }, 20);", "await new Promise((r) => setTimeout(r, 5000))"),
+            "async_fn": ("let spinner: Pid | undefined;\nasync function spinAfterAwait() { await null; for (;;) {} }", "await spinAfterAwait()"),
+            "settle": ("const spinner = spawn(function* () { yield* sleep(10); for (;;) {} });", "advance(5);\nsettle();\nadvance(10);"),
+            "advance": ("const spinner = spawn(function* () { yield* sleep(100); for (;;) {} });", "advance(200)"),
+        }
+        for name, (setup, loop) in cases.items():
+            r = {"reset": k.execute("resetRuntime(); 'fresh'")}
+            if setup:
+                r["setup"] = k.execute(setup)
+            r["interrupted"] = interrupt_after(k, loop, delay=0.8)
+            r["call"] = k.execute('const [, echo] = await GenServer.start(Echo, null) as [string, Pid];\nawait GenServer.call(echo, "still here")')
+            r["spinner"] = k.execute('spinner === undefined ? "none" : `${spinner.alive} ${formatTerm(spinner.exitReason)}`')
+            r["kill"] = k.execute('const victim = spawn(function* () { yield* receive(); });\nexit(victim, "kill");\nsettle();\nformatTerm(victim.exitReason)')
+            r["after_reset"] = k.execute('resetRuntime();\nconst [, echo2] = await GenServer.start(Echo, null) as [string, Pid];\nawait GenServer.call(echo2, "after reset")')
+            res[name] = r
+        res["kernel_stderr"] = k.stderr()
+        emit(res)
+    finally:
+        k.close()
+
+
 def scenario_io():
     """Display API, update in place, clear_output, stdin, comms, large outputs."""
     k = Kernel()
