@@ -29,6 +29,7 @@ import { InterruptController, KeyboardInterrupt } from "./interrupt.js";
 import { output, type ExecuteCallbacks, type MimeBundle } from "./output.js";
 import { preload, type PreloadResult } from "./preload.js";
 import { log } from "./log.js";
+import type { CellScope, Confinement } from "./confine.js";
 import { CellRegistry, locatedError, type ErrorContent } from "./traceback.js";
 import { TsClient, type Completions, type QuickInfo } from "./ts-client.js";
 import type { Dependencies } from "./language-service.js";
@@ -52,6 +53,11 @@ export interface ExecutorOptions {
   modules?: { label: string; url: URL }[];
   /** Make `process.exit()` in a cell throw instead of ending the process (the kernel sets this). */
   protectProcess?: boolean;
+  /**
+   * Run cells confined (`confine.ts`): for code the kernel does not trust (the grader's kernel). Needs
+   * `lockdownOnce()` to have run before this module was loaded.
+   */
+  confine?: boolean;
 }
 
 export interface ExecuteOptions {
@@ -60,6 +66,8 @@ export interface ExecuteOptions {
   storeHistory?: boolean;
   /** Expressions to evaluate after the cell, by name (`user_expressions`). */
   userExpressions?: Record<string, string>;
+  /** In a confined executor: whose cell this is (`confine.ts`); default "student". */
+  scope?: CellScope;
 }
 
 export type UserExpressionResult =
@@ -88,6 +96,8 @@ export class Executor {
   private readonly timers: { setTimeout: unknown; setInterval: unknown; setImmediate: unknown };
   private preloaded: PreloadResult | null = null;
   private count = 0;
+  /** Set when cells run confined: their scopes and the `__otp` and timers they get instead of the host's. */
+  private confined: { confinement: Confinement; otp: Record<string, unknown>; timers: unknown[] } | null = null;
 
   private constructor(options: ExecutorOptions) {
     this.cwd = options.cwd ?? process.cwd();
@@ -117,6 +127,7 @@ export class Executor {
     log("executor constructed");
     ex.preloaded = await preload({ guard: ex.interrupt.guard, onRecover: ex.interrupt.onRecover.bind(ex.interrupt), modules: options.modules });
     log("preloaded");
+    if (options.confine) ex.confined = await confinedScope(ex.preloaded, ex.otp, ex.timers);
     if (!options.deferTypeScript) ex.startTypeScript();
     return ex;
   }
@@ -236,7 +247,7 @@ export class Executor {
       }
       try {
         const fileName = this.registry.register(label, code, prepared.script.map);
-        const fn = new vm.Script(prepared.script.js, { filename: fileName }).runInThisContext() as (...args: unknown[]) => unknown;
+        const fn = this.compile(prepared.script.js, fileName, options.scope ?? "student");
         value = await this.drive(fn, prepared.script.mode, waiter);
       } catch (err) {
         error = err;
@@ -246,6 +257,7 @@ export class Executor {
       } catch (err) {
         error ??= err;
       }
+      this.confined?.confinement.afterCell(options.scope ?? "student");
       if (error === null && isResult(value) && value.value !== undefined && !silent && !isNoResult(value.value)) {
         try {
           const bundle = await waiter.race(Promise.resolve(toBundle(value.value)));
@@ -300,11 +312,17 @@ export class Executor {
     }
   }
 
+  /** The cell's function: evaluated in the host's global scope, or in its confined scope. */
+  private compile(js: string, fileName: string, scope: CellScope): (...args: unknown[]) => unknown {
+    if (this.confined) return this.confined.confinement.evaluate(js, fileName, scope) as (...args: unknown[]) => unknown;
+    return new vm.Script(js, { filename: fileName }).runInThisContext() as (...args: unknown[]) => unknown;
+  }
+
   private async drive(fn: (...args: unknown[]) => unknown, mode: "generator" | "async", waiter: InterruptWaiter): Promise<unknown> {
     // If a cell replaced a global timer function with its own, later cells see that one, not the guarded one.
     const g = globalThis as unknown as Record<string, unknown>;
     const pick = (name: "setTimeout" | "setInterval" | "setImmediate") => (g[name] === NODE_TIMERS[name] ? this.timers[name] : g[name]);
-    const args = [this.otp, pick("setTimeout"), pick("setInterval"), pick("setImmediate")];
+    const args = this.confined ? [this.confined.otp, ...this.confined.timers] : [this.otp, pick("setTimeout"), pick("setInterval"), pick("setImmediate")];
     if (mode === "async") {
       const p = this.interrupt.guard(() => fn.apply(undefined, args)) as Promise<unknown>;
       return waiter.race(p);
@@ -337,7 +355,7 @@ export class Executor {
       const prepared = await this.ts.prepare(expr, { typecheck: false, commit: false, expression: true });
       if (!prepared.ok) return { status: "error", ...locatedError("SyntaxError", "user_expressions", expr, prepared.errors) };
       const fileName = this.registry.register("user_expressions", expr, prepared.script.map);
-      const fn = new vm.Script(prepared.script.js, { filename: fileName }).runInThisContext() as (...args: unknown[]) => unknown;
+      const fn = this.compile(prepared.script.js, fileName, "student");
       const value = await this.drive(fn, prepared.script.mode, waiter);
       const bundle = await Promise.resolve(toBundle(isResult(value) ? value.value : undefined));
       return { status: "ok", data: bundle, metadata: {} };
@@ -471,4 +489,89 @@ function installProcessHooks(registry: CellRegistry, protectProcess: boolean): v
       throw new Error(`${message} (exit code ${code ?? 0})`);
     }) as typeof process.exit;
   }
+}
+
+const CONSOLE_METHODS = ["log", "info", "debug", "warn", "error", "dir", "table", "trace", "assert", "group", "groupEnd", "count", "countReset", "time", "timeEnd", "timeLog"] as const;
+
+/**
+ * The scope of confined cells (`confine.ts`): the preloaded names, a console of plain functions (the host's
+ * `Console` object, its streams and the `process` they lead to stay out of reach), timers whose handles are
+ * opaque (a Node `Timeout` links to every other timer of the process), and an `__otp` whose `import` allows
+ * only the modules `confine.ts` lists.
+ */
+async function confinedScope(
+  preloaded: PreloadResult,
+  otp: Record<string, unknown>,
+  timers: { setTimeout: unknown; setInterval: unknown; setImmediate: unknown },
+): Promise<{ confinement: Confinement; otp: Record<string, unknown>; timers: unknown[] }> {
+  const { Confinement } = await import("./confine.js");
+  const names = new Map<string, unknown>();
+  for (const m of preloaded.modules) {
+    if (!m.loaded || !m.namespace) continue;
+    for (const name of m.values) names.set(name, m.namespace[name]);
+  }
+  const writer = (name: "stdout" | "stderr") =>
+    Object.assign(new EventEmitter(), {
+      write(chunk: unknown): boolean {
+        output.stream(name, typeof chunk === "string" ? chunk : String(chunk));
+        return true;
+      },
+    });
+  const hostConsole = new Console({ stdout: writer("stdout") as unknown as NodeJS.WritableStream, stderr: writer("stderr") as unknown as NodeJS.WritableStream, colorMode: false });
+  const console: Record<string, unknown> = {};
+  for (const k of CONSOLE_METHODS) {
+    const f = (hostConsole as unknown as Record<string, (...a: unknown[]) => unknown>)[k]!;
+    console[k] = (...args: unknown[]) => {
+      f.apply(hostConsole, args);
+    };
+  }
+  const handles = new WeakMap<object, { t: unknown; kind: "timeout" | "immediate" }>();
+  const opaque = (t: unknown, kind: "timeout" | "immediate"): object => {
+    const real = t as { ref(): unknown; unref(): unknown; hasRef(): boolean; refresh?: () => unknown };
+    const h = Object.freeze({
+      ref: () => (real.ref(), h),
+      unref: () => (real.unref(), h),
+      hasRef: () => real.hasRef(),
+      refresh: () => (real.refresh?.(), h),
+    });
+    handles.set(h, { t, kind });
+    return h;
+  };
+  type AnyFn = (...a: unknown[]) => unknown;
+  const st = timers.setTimeout as AnyFn;
+  const si = timers.setInterval as AnyFn;
+  const sim = timers.setImmediate as AnyFn;
+  const clear = (kind: "timeout" | "immediate") => (h: unknown) => {
+    const entry = typeof h === "object" && h !== null ? handles.get(h) : undefined;
+    if (!entry || entry.kind !== kind) return;
+    if (kind === "timeout") clearTimeout(entry.t as NodeJS.Timeout);
+    else clearImmediate(entry.t as NodeJS.Immediate);
+  };
+  const confinement = new Confinement(names, {
+    console,
+    clearTimeout: clear("timeout"),
+    clearInterval: clear("timeout"),
+    clearImmediate: clear("immediate"),
+    queueMicrotask: (cb: () => void) => queueMicrotask(cb),
+    structuredClone: (v: unknown) => structuredClone(v),
+    // A compartment's own Date.now() and Math.random() throw (SES keeps them out by default); cells in the
+    // ordinary kernel have them, and they give no access to anything.
+    Date,
+    Math,
+  });
+  const confinedOtp = Object.freeze({
+    import: confinement.import,
+    named: Object.freeze((ns: unknown) => ns),
+    meta: Object.freeze({ url: "file:///notebook/cell.js", filename: "/notebook/cell.js", dirname: "/notebook", resolve: (s: string) => s }),
+    result: Object.freeze(otp.result),
+  });
+  return {
+    confinement,
+    otp: confinedOtp,
+    timers: [
+      Object.freeze((...a: unknown[]) => opaque(st(...a), "timeout")),
+      Object.freeze((...a: unknown[]) => opaque(si(...a), "timeout")),
+      Object.freeze((...a: unknown[]) => opaque(sim(...a), "immediate")),
+    ],
+  };
 }

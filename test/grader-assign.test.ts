@@ -173,7 +173,7 @@ describe("report formats", () => {
     max_score: 6,
     finished: true,
     tests: [
-      { grade_id: "ex1-tests", score: 2, max_score: 2, status: "passed", feedback: "passed", duration_ms: 12 },
+      { grade_id: "ex1-tests", score: 2, max_score: 2, status: "passed", feedback: "passed", hidden: false, duration_ms: 12 },
       {
         grade_id: "ex2-tests",
         score: 0,
@@ -182,9 +182,10 @@ describe("report formats", () => {
         ename: "AssertionError",
         evalue: 'Expected values to be strictly equal:\n\n"<b>" !== "&\u0001"\n',
         feedback: 'AssertionError: Expected values to be strictly equal:\n\n"<b>" !== "&\u0001"',
+        hidden: false,
         duration_ms: 5,
       },
-      { grade_id: "ex3-tests", score: 0, max_score: 1, status: "timeout", ename: "CellTimeoutError", evalue: "t", feedback: "CellTimeoutError: t", duration_ms: 3000 },
+      { grade_id: "ex3-tests", score: 0, max_score: 1, status: "timeout", ename: "CellTimeoutError", evalue: "t", feedback: "CellTimeoutError: t", hidden: true, duration_ms: 3000 },
     ],
     restored: [],
     reinserted: [],
@@ -203,13 +204,16 @@ describe("report formats", () => {
     expect(xml).toMatch(/<error type="CellTimeoutError"/);
   });
 
-  it("writes Gradescope's results.json shape", () => {
+  it("writes Gradescope's results.json shape: only fields of its specification, visibility per test", () => {
     const gs = JSON.parse(render(results, "gradescope"));
-    expect(gs).toMatchObject({ score: 2, max_score: 6 });
+    expect(Object.keys(gs).sort()).toEqual(["execution_time", "extra_data", "output", "output_format", "score", "stdout_visibility", "tests", "visibility"]);
+    expect(gs).toMatchObject({ score: 2, extra_data: { max_score: 6 }, visibility: "visible", stdout_visibility: "hidden", output_format: "text" });
     expect(gs.tests).toHaveLength(3);
-    for (const t of gs.tests) expect(Object.keys(t).sort()).toEqual(["max_score", "name", "output", "score", "status"]);
-    expect(gs.tests[1]).toMatchObject({ name: "ex2-tests", score: 0, max_score: 3, status: "failed" });
+    for (const t of gs.tests) expect(Object.keys(t).sort()).toEqual(["extra_data", "max_score", "name", "output", "output_format", "score", "status", "visibility"]);
+    expect(gs.tests[1]).toMatchObject({ name: "ex2-tests", score: 0, max_score: 3, status: "failed", visibility: "visible" });
     expect(gs.tests[1].output).toMatch(/^AssertionError: Expected values/);
+    expect(gs.tests[2]).toMatchObject({ name: "ex3-tests", status: "failed", visibility: "after_published", extra_data: { status: "timeout" } });
+    expect(JSON.parse(render(results, "gradescope", { hiddenVisibility: "hidden" })).tests.map((t: any) => t.visibility)).toEqual(["visible", "visible", "hidden"]);
   });
 });
 
@@ -233,6 +237,10 @@ describe("bad input: exit code 2 and a message saying what to do", () => {
     ["grade, missing submission", () => ["grade", path.join(dir, "gone.ipynb"), "--source", SOURCE], /submission .*gone\.ipynb does not exist/],
     ["grade, unknown format", () => ["grade", student, "--source", SOURCE, "--format", "xml"], /unknown --format 'xml'; use one of json, junit, gradescope/],
     ["grade, bad timeout", () => ["grade", student, "--source", SOURCE, "--timeout", "soon"], /--timeout wants a positive number of seconds/],
+    ["grade, bad budget", () => ["grade", student, "--source", SOURCE, "--budget", "0"], /--budget wants a positive number of seconds, not '0'/],
+    ["grade, bad visibility", () => ["grade", student, "--source", SOURCE, "--hidden-visibility", "never"], /unknown --hidden-visibility 'never'; use one of hidden, after_due_date, after_published, visible/],
+    ["grade, bad output cap", () => ["grade", student, "--source", SOURCE, "--max-cell-output", "lots"], /--max-cell-output wants a positive number of MB/],
+    ["grade, a flag with a value", () => ["grade", student, "--source", SOURCE, "--allow-unsandboxed=yes"], /allow-unsandboxed/],
     ["grade, unknown option", () => ["grade", student, "--source", SOURCE, "--fast"], /Unknown option '--fast'/],
     ["run, malformed notebook", () => ["run", malformed], /malformed\.ipynb is not valid notebook JSON/],
     ["run, another kernel", () => ["run", python], /for the 'python3' kernel/],
@@ -251,7 +259,7 @@ describe("bad input: exit code 2 and a message saying what to do", () => {
     let r = await otpLab(["grade", python, "--source", SOURCE, "--out", out, "--format", "gradescope"]);
     expect(r.code).toBe(2);
     const gs = JSON.parse(readFileSync(out, "utf8"));
-    expect(gs).toMatchObject({ score: 0, max_score: 6 });
+    expect(gs).toMatchObject({ score: 0, extra_data: { max_score: 6, finished: false } });
     expect(gs.output).toMatch(/could not be graded: .*'python3' kernel/);
     expect(gs.tests.map((t: { output: string }) => t.output)).toEqual(Array(3).fill(expect.stringMatching(/^not run: .*'python3' kernel/)));
     const out2 = path.join(dir, "results-bad-source.json");

@@ -42,13 +42,22 @@ describe("assign → grade round trip", () => {
       expect(r.code).toBe(0);
       expect(r.stdout).toBe("");
       const gs = JSON.parse(readFileSync(out, "utf8"));
-      expect(gs).toMatchObject({ score: 6, max_score: 6 });
+      // Only fields of Gradescope's specification: the total maximum is kept in extra_data.
+      expect(gs).toMatchObject({ score: 6, visibility: "visible", stdout_visibility: "hidden", extra_data: { max_score: 6, finished: true } });
+      expect(gs).not.toHaveProperty("max_score");
       expect(typeof gs.execution_time).toBe("number");
-      expect(gs.tests).toEqual([
-        { name: "ex1-tests", score: 2, max_score: 2, status: "passed", output: "passed" },
-        { name: "ex2-tests", score: 3, max_score: 3, status: "passed", output: "passed" },
-        { name: "ex3-tests", score: 1, max_score: 1, status: "passed", output: "passed" },
-      ]);
+      // Every test cell of the fixture has a hidden block: shown when the grades are published.
+      const test = (name: string, points: number) => ({
+        name,
+        score: points,
+        max_score: points,
+        status: "passed",
+        output: "passed",
+        output_format: "text",
+        visibility: "after_published",
+        extra_data: { status: "passed" },
+      });
+      expect(gs.tests).toEqual([test("ex1-tests", 2), test("ex2-tests", 3), test("ex3-tests", 1)]);
       const lines = progressLines(r.stderr);
       expect(lines.map(([name]) => name)).toEqual(["setup", "ex1-solution", "ex1-tests", "ex2-solution", "ex2-tests", "ex3-solution", "ex3-tests", "shown"]);
       expect(lines.every(([, status]) => status === "ok")).toBe(true);
@@ -151,17 +160,11 @@ describe("a submission that tampers with locked cells or reaches for the source"
   });
 
   it("keeps the source, its folder, the original submission, child processes, writes and the environment out of reach", () => {
+    // Graded cells run confined (kernel/confine.ts): Node's modules cannot even be imported, so the probe
+    // stops at its first line. What the sandbox itself denies is probed in grader-attacks and grader-isolation.
     const probe = graded.cells.find((c) => c.id === "probe")!;
-    const printed = probe.outputs!.filter((o) => o.output_type === "stream").map((o) => text(o.text)).join("");
-    expect(printed).toContain("read-source DENIED ERR_ACCESS_DENIED");
-    expect(printed).toContain("list-source-folder DENIED ERR_ACCESS_DENIED");
-    expect(printed).toContain("read-original-submission DENIED ERR_ACCESS_DENIED");
-    expect(printed).toContain("child-process DENIED ERR_ACCESS_DENIED");
-    expect(printed).toContain("write DENIED ERR_ACCESS_DENIED");
-    expect(printed).toContain("env ALLOWED undefined");
-    // What it may read: its own folder, holding only the student's copy.
-    expect(printed).toMatch(/read-own-copy ALLOWED \d+/);
-    expect(printed).toContain("cwd holds tampered.ipynb\n");
+    expect(probe.outputs!.filter((o) => o.output_type === "stream")).toEqual([]);
+    expect(probe.outputs!.find((o) => o.output_type === "error")).toMatchObject({ ename: "ImportNotAllowed", evalue: expect.stringContaining("node:fs") });
     expect(stdout).not.toContain("hunter2");
   });
 });

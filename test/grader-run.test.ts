@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nbconvertExecute } from "./kernel/helpers.js";
 import { copyFileSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
-import { FIXTURES, SOURCE, nbformatErrors, otpLab, progressLines, readNb, requireBuild, tempDir, text, type CliResult, type Nb } from "./grader/helpers.js";
+import { FIXTURES, SOURCE, codeCell, nbformatErrors, otpLab, progressLines, readNb, requireBuild, tempDir, text, writeNb, type CliResult, type Nb } from "./grader/helpers.js";
 
 const dir = tempDir();
 const SLOW = 240_000;
@@ -57,6 +57,45 @@ describe("otp-lab run", () => {
     expect(text(err.traceback)).toContain("Cell In[4]");
     expect(cell("after").outputs).toEqual([{ output_type: "stream", name: "stdout", text: ["still running after the error\n"] }]);
     expect(nb.cells.filter((c) => c.cell_type === "code").map((c) => c.execution_count)).toEqual([1, 2, 3, null, 4, 5]);
+  });
+});
+
+describe("otp-lab run --budget, and the help texts", () => {
+  it(
+    "stops the cell that is running when the budget runs out, and does not run the rest",
+    async () => {
+      const nb = readNb(path.join(FIXTURES, "outputs.ipynb"));
+      nb.cells = [{ ...codeCell('console.log("before");'), id: "before" }, { ...codeCell("while (true) {}"), id: "loops" }, { ...codeCell('console.log("after");'), id: "after" }];
+      const file = writeNb(path.join(dir, "budget.ipynb"), nb);
+      const t = Date.now();
+      const r = await otpLab(["run", file, "--timeout", "120", "--budget", "20"]);
+      expect((Date.now() - t) / 1000).toBeLessThan(40); // the budget counts from the run's start, not the process's
+      expect(r.code).toBe(1);
+      expect(progressLines(r.stderr)).toEqual([
+        ["before", "ok"],
+        ["loops", "stopped: the time budget ran out"],
+        ["after", "not run (time budget)"],
+      ]);
+      const out = readNb(file);
+      expect(out.cells[1]!.outputs).toEqual([
+        expect.objectContaining({ ename: "CellTimeoutError", evalue: "the submission's time budget of 20 s ran out while this cell was running, and it was stopped; the cells after it were not run." }),
+      ]);
+      expect(out.cells[2]!.outputs).toEqual([]);
+      expect(nbformatErrors(file)).toBe("");
+    },
+    SLOW,
+  );
+
+  it("prints the full help of run and grade with --help (exit 0)", async () => {
+    const run = await otpLab(["run", "--help"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/--budget SEC +wall-clock budget of the whole run \(default: none\)/);
+    expect(run.stdout).toMatch(/--max-cell-output MB/);
+    const grade = await otpLab(["grade", "--help"]);
+    expect(grade.code).toBe(0);
+    expect(grade.stdout).toMatch(/--budget SEC +wall-clock budget of the whole submission.*\(default 480, 8 minutes/s);
+    expect(grade.stdout).toMatch(/--hidden-visibility V +Gradescope visibility of tests with hidden parts/);
+    expect(grade.stdout).toMatch(/--allow-unsandboxed/);
   });
 });
 

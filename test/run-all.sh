@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `npm test`: installs what the tests need (npm packages, build, Debian's Jupyter clients and Chromium), then
-# runs every test with vitest. End-to-end tests drive real Jupyter clients, so the packages are not optional.
+# `npm test`: installs what the tests need (npm packages, build, Debian's Jupyter clients and Chromium, and
+# bubblewrap for the grader's OS sandbox), then runs every test with vitest. End-to-end tests drive real Jupyter
+# clients and the grader refuses to grade without its sandbox, so the packages are not optional.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash kernel/scripts/setup.sh python3-jupyter-client jupyter-client python3-nbclient jupyter-nbconvert python3-jupyter-kernel-test jupyter-notebook chromium fonts-dejavu-core
+bash kernel/scripts/setup.sh python3-jupyter-client jupyter-client python3-nbclient jupyter-nbconvert python3-jupyter-kernel-test jupyter-notebook chromium fonts-dejavu-core bubblewrap
 exec npx --no-install vitest run "$@"

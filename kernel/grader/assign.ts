@@ -9,6 +9,9 @@
  *
  * The source's nbgrader metadata is checked first (unique grade_ids, points on test cells, balanced markers),
  * because a mistake there would otherwise only show when grading.
+ *
+ * `hiddenBlocks` finds the hidden-test text again for the grader: a test cell that has some is a hidden test
+ * (its Gradescope visibility is `--hidden-visibility`), and none of that text may reach what students see.
  */
 import { BadInput, clone, gradeId, isTestCell, splitLines, sourceText, type Cell, type Notebook } from "./notebook.js";
 
@@ -73,6 +76,34 @@ export function stripBlocks(text: string, where: string): { text: string; soluti
     throw new BadInput(`${where}: // BEGIN ${o.kind} at line ${o.line} is never closed; add a line // END ${o.kind}`);
   }
   return { text: out.join("\n"), solutions, hidden };
+}
+
+/**
+ * The lines inside `// BEGIN HIDDEN TESTS` ... `// END HIDDEN TESTS` blocks of a cell's text (markers excluded).
+ * Tolerant: an unclosed block runs to the end of the cell (the source was checked when it was assigned).
+ */
+export function hiddenBlocks(text: string): string[] {
+  const lines: string[] = [];
+  let open: string | null = null;
+  for (const raw of text.split("\n")) {
+    const line = raw.replace(/\r$/, "");
+    const m = MARKER.exec(line);
+    if (m) {
+      if (m[2] === "BEGIN" && open === null) open = m[3]!;
+      else if (m[2] === "END" && open === m[3]) open = null;
+      continue;
+    }
+    if (open === "HIDDEN TESTS") lines.push(line);
+  }
+  return lines;
+}
+
+/** True when the cell's text has a hidden-test block (even an empty one). */
+export function hasHiddenTests(text: string): boolean {
+  return text.split("\n").some((l) => {
+    const m = MARKER.exec(l.replace(/\r$/, ""));
+    return m !== null && m[2] === "BEGIN" && m[3] === "HIDDEN TESTS";
+  });
 }
 
 /** Errors that would make grading wrong; warnings for what is merely suspicious. */

@@ -3,9 +3,16 @@
  * (keys sorted, one-space indent, multi-line strings as lists of lines) so that a notebook that went through
  * `otp-lab assign` or `otp-lab run` diffs cleanly against one saved by Jupyter.
  *
- * Everything that rejects an input throws `BadInput`; the commands turn it into exit code 2.
+ * Everything that rejects an input throws `BadInput`; the commands turn it into exit code 2. A file that is not
+ * there at all (or is a folder, or cannot be opened) throws `MissingFile`, its subclass: that is the operator's
+ * mistake, not the student's, so `grade` writes no report for it.
+ *
+ * Input is untrusted: a notebook is refused, with a message naming the problem, when it is larger than
+ * `MAX_NOTEBOOK_BYTES`, is not JSON, or nests deeper than `MAX_JSON_DEPTH` (checked without recursion, so that
+ * a 100,000-deep array in a cell's metadata is an error message rather than a stack overflow). Copies
+ * (`clone`) and the writer walk JSON iteratively too.
  */
-import { mkdirSync, readFileSync, writeFileSync, renameSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync, renameSync } from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 
@@ -52,28 +59,66 @@ export class BadInput extends Error {
   override name = "BadInput";
 }
 
+/** The file named on the command line is not there (or is a folder, or cannot be opened): exit code 2, no report. */
+export class MissingFile extends BadInput {
+  override name = "MissingFile";
+}
+
+/**
+ * The largest notebook read (50 MB). Lessons are well under 1 MB with their outputs; a student's notebook with
+ * every picture drawn is a few MB. Past this the file is refused before it is read into memory.
+ */
+export const MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024;
+
+/**
+ * The deepest nesting of arrays and objects accepted anywhere in a notebook, outputs included. nbformat itself
+ * nests 6 levels down to an output's data; Vega-Lite specs and widget state add tens. 1,000 is far above any
+ * real notebook and far below what recursive JSON code (V8's `JSON.stringify` included) survives.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
 /** Reads and checks a notebook; `role` names it in messages ("submission", "source notebook"). */
 export function readNotebook(file: string, role = "notebook"): Notebook {
+  let size: number;
+  try {
+    const st = statSync(file);
+    if (st.isDirectory()) throw new MissingFile(`${role} ${file} is a directory; give the .ipynb file`);
+    if (!st.isFile()) throw new MissingFile(`${role} ${file} is not a regular file; give the .ipynb file`);
+    size = st.size;
+  } catch (err) {
+    if (err instanceof BadInput) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") throw new MissingFile(`${role} ${file} does not exist; check the path`);
+    throw new MissingFile(`cannot read ${role} ${file}: ${(err as Error).message}`);
+  }
+  if (size > MAX_NOTEBOOK_BYTES) {
+    throw new BadInput(`${role} ${file} is ${megabytes(size)}, larger than the ${megabytes(MAX_NOTEBOOK_BYTES)} a notebook may be; clear its outputs (Jupyter: Edit > Clear Outputs of All Cells) and save it again`);
+  }
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new BadInput(`${role} ${file} does not exist; check the path`);
-    if (code === "EISDIR") throw new BadInput(`${role} ${file} is a directory; give the .ipynb file`);
-    throw new BadInput(`cannot read ${role} ${file}: ${(err as Error).message}`);
+    throw new MissingFile(`cannot read ${role} ${file}: ${(err as Error).message}`);
   }
   return parseNotebook(text, file, role);
 }
 
+export function megabytes(n: number): string {
+  const mb = n / (1024 * 1024);
+  return `${mb >= 10 ? Math.round(mb) : Math.round(mb * 10) / 10} MB`;
+}
+
 export function parseNotebook(text: string, file: string, role = "notebook"): Notebook {
   let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new BadInput(`${role} ${file} is not valid notebook JSON (${(err as Error).message}); open it in Jupyter and save it again`);
-  }
   const where = `${role} ${file}`;
+  if (text.trim() === "") throw new BadInput(`${where} is empty; open it in Jupyter and save it again`);
+  try {
+    // A byte-order mark (some Windows editors write one) is not JSON, but it is not the student's mistake either.
+    data = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (err) {
+    throw new BadInput(`${where} is not valid notebook JSON (${(err as Error).message}); open it in Jupyter and save it again`);
+  }
+  checkDepth(data, where);
   if (!isObject(data)) throw new BadInput(`${where} is not a notebook: the JSON is not an object`);
   if (data.nbformat !== 4) {
     throw new BadInput(
@@ -95,7 +140,12 @@ export function parseNotebook(text: string, file: string, role = "notebook"): No
     if (!isObject(cell.metadata)) cell.metadata = {};
     const nbg = (cell.metadata as Record<string, unknown>).nbgrader;
     if (nbg !== undefined && !isObject(nbg)) throw new BadInput(`${where}: cell ${i + 1} has nbgrader metadata that is not an object`);
+    if (cell.cell_type === "code" && cell.outputs !== undefined && !Array.isArray(cell.outputs)) {
+      throw new BadInput(`${where}: cell ${i + 1} has "outputs" that are not a list; clear its outputs in Jupyter and save it again`);
+    }
   });
+  const ks = (data.metadata as Record<string, unknown>).kernelspec;
+  if (ks !== undefined && !isObject(ks)) throw new BadInput(`${where}: its metadata.kernelspec is not an object; pick the "TypeScript (OTP Lab)" kernel in Jupyter and save it`);
   const nb = data as unknown as Notebook;
   const kernel = nb.metadata.kernelspec?.name;
   if (kernel !== undefined && kernel !== KERNEL_NAME) {
@@ -184,7 +234,7 @@ export function normalizeCellIds(nb: Notebook): void {
 
 /** Serializes like nbformat's writer: sorted keys, indent 1, non-ASCII kept, a final newline. */
 export function stringifyNotebook(nb: Notebook): string {
-  return JSON.stringify(sortKeys(nb), null, 1) + "\n";
+  return JSON.stringify(copyJson(nb, true), null, 1) + "\n";
 }
 
 /** Writes atomically (temp file + rename), so a crash never leaves half a notebook or results file. */
@@ -200,21 +250,88 @@ export function writeNotebook(file: string, nb: Notebook): void {
   writeFileAtomic(file, stringifyNotebook(nb));
 }
 
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (isObject(v)) {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) out[k] = sortKeys(v[k]);
-    return out;
-  }
-  return v;
-}
-
 export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** A deep copy (notebooks are plain JSON). */
+/** A deep copy (notebooks are plain JSON). Iterative; throws `BadInput` past `MAX_JSON_DEPTH`. */
 export function clone<T>(v: T): T {
-  return JSON.parse(JSON.stringify(v)) as T;
+  return copyJson(v, false) as T;
+}
+
+type Container = unknown[] | Record<string, unknown>;
+
+/**
+ * Walks a JSON value depth first with an explicit stack (no recursion), calling `enter` for each array and
+ * object; throws `BadInput` naming the path when nesting passes `MAX_JSON_DEPTH`.
+ */
+function walkJson(root: unknown, where: string, enter: (value: Container, parent: { value: Container; key: string | number } | null) => void): void {
+  if (typeof root !== "object" || root === null) return;
+  const frames: { value: Container; keys: string[] | null; i: number }[] = [];
+  const push = (value: Container, parent: { value: Container; key: string | number } | null) => {
+    if (frames.length >= MAX_JSON_DEPTH) {
+      const path = frames.slice(0, 8).map((f) => {
+        const key = f.keys ? f.keys[f.i - 1]! : f.i - 1;
+        return typeof key === "number" ? `[${key}]` : /^[A-Za-z_$][\w$-]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key.slice(0, 40))}]`;
+      });
+      const at = (path.join("").replace(/^\./, "") || "the top level") + (frames.length > 8 ? "…" : "");
+      throw new BadInput(
+        `${where} nests arrays or objects more than ${MAX_JSON_DEPTH} levels deep (at ${at}); no notebook Jupyter saves is like that: ` +
+          `remove that metadata or output, or start again from the notebook you were given`,
+      );
+    }
+    enter(value, parent);
+    frames.push({ value, keys: Array.isArray(value) ? null : Object.keys(value), i: 0 });
+  };
+  push(root as Container, null);
+  while (frames.length > 0) {
+    const f = frames[frames.length - 1]!;
+    const n = f.keys ? f.keys.length : (f.value as unknown[]).length;
+    if (f.i >= n) {
+      frames.pop();
+      continue;
+    }
+    const key = f.keys ? f.keys[f.i]! : f.i;
+    f.i++;
+    const child = (f.value as Record<string | number, unknown>)[key];
+    if (typeof child === "object" && child !== null) push(child as Container, { value: f.value, key });
+  }
+}
+
+/** Throws `BadInput` when `data` nests deeper than `MAX_JSON_DEPTH`. */
+export function checkDepth(data: unknown, where: string): void {
+  walkJson(data, where, () => {});
+}
+
+/** A copy of a JSON value, keys sorted if asked (nbformat's writer sorts them). */
+function copyJson(root: unknown, sort: boolean): unknown {
+  if (typeof root !== "object" || root === null) return root;
+  const copies = new Map<Container, Container>();
+  let top: Container | undefined;
+  walkJson(root, "the notebook", (value, parent) => {
+    const copy: Container = Array.isArray(value) ? new Array(value.length) : {};
+    copies.set(value, copy);
+    if (parent) setKey(copies.get(parent.value)!, parent.key, copy);
+    else top = copy;
+    if (Array.isArray(value)) {
+      value.forEach((v, i) => {
+        if (typeof v !== "object" || v === null) (copy as unknown[])[i] = v === undefined ? null : v;
+      });
+    } else {
+      const keys = Object.keys(value);
+      if (sort) keys.sort();
+      for (const k of keys) {
+        const v = value[k];
+        // Placeholders keep the key order; containers are filled in when the walk reaches them.
+        if (v !== undefined && typeof v !== "function") setKey(copy, k, typeof v === "object" && v !== null ? null : v);
+      }
+    }
+  });
+  return top;
+}
+
+/** Sets a key, `__proto__` included (an own data property, as JSON.parse makes it, not the prototype). */
+function setKey(target: Container, key: string | number, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else (target as Record<string | number, unknown>)[key] = value;
 }

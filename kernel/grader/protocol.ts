@@ -5,7 +5,13 @@
  */
 import type { ErrorContent, MimeBundle } from "../executor.js";
 
-export type ParentMessage = { type: "execute"; id: number; code: string; silent: boolean };
+/**
+ * `locked`: the cell is one of the source's locked cells (tests, set-up), put back by the grader. In a grading
+ * kernel such a cell sees the preloaded names and the names earlier locked cells declared as they were, never
+ * a student's redefinition of them (see `confine.ts`). `test`: a locked cell that is an autograded test; what it
+ * declares stays out of the student's scope (hidden tests' names and values).
+ */
+export type ParentMessage = { type: "execute"; id: number; code: string; silent: boolean; locked?: boolean; test?: boolean };
 
 /** What a cell produced, in the executor's terms; `outputs.ts` turns these into nbformat outputs. */
 export type CellEvent =

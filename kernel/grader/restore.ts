@@ -9,7 +9,8 @@
  *     source (the nearest earlier source cell, matched by grade_id, that the submission still has), so a test
  *     still runs after the solution it tests.
  *   - nbgrader metadata the source does not have (a test cell the student made up, or points the student
- *     raised) is removed: what is graded, and for how many points, comes from the source alone.
+ *     raised) is removed: what is graded, and for how many points, comes from the source alone. Such a
+ *     grade_id is reported as the student wrote it, cut to 100 characters (it is the student's text).
  */
 import { stripBlocks } from "./assign.js";
 import { clone, gradeId, isLocked, newCellId, normalizeCellIds, type Cell, type Notebook } from "./notebook.js";
@@ -44,7 +45,7 @@ export function restoreLockedCells(submission: Notebook, source: Notebook): Rest
     const src = id === undefined ? undefined : sourceById.get(id);
     if (id === undefined || !src || position.has(id)) {
       delete cell.metadata.nbgrader;
-      stripped.push(id ?? `cell ${i + 1}`);
+      stripped.push(id === undefined ? `cell ${i + 1}` : id.length > 100 ? `${id.slice(0, 100)}…` : id);
       return;
     }
     position.set(id, i);

@@ -16,6 +16,18 @@ const send: (m: ChildMessage) => void = process.send
       throw new Error("sandbox-child.js runs under the grader (it needs an IPC channel); use `otp-lab run` instead");
     };
 
+/** Set by the grader (`SandboxOptions.grading`): cells are untrusted and run confined (`confine.ts`). */
+const grading = process.env.OTP_LAB_GRADING === "1";
+
+/**
+ * What one cell may send to the grader, and what the whole notebook may. The grader caps outputs itself
+ * (`outputs.ts`); these larger caps only keep a flooding cell from burying the grader in messages. Past them
+ * the cell's outputs are dropped and one note says so.
+ */
+const CELL_CAP = { bytes: 8 * 1024 * 1024, events: 20_000 };
+const NOTEBOOK_CAP = { bytes: 64 * 1024 * 1024, events: 200_000 };
+const sent = { bytes: 0, events: 0 };
+
 const queue: ParentMessage[] = [];
 let executor: ExecutorType | null = null;
 let busy = false;
@@ -51,7 +63,22 @@ async function pump(): Promise<void> {
 async function run(m: ParentMessage): Promise<void> {
   const ex = executor!;
   const id = m.id;
-  const emit = (event: CellEvent) => send({ type: "event", id, event });
+  const cell = { bytes: 0, events: 0, cut: false };
+  const emit = (event: CellEvent) => {
+    if (cell.cut) return;
+    const size = approximateSize(event);
+    cell.bytes += size;
+    cell.events++;
+    sent.bytes += size;
+    sent.events++;
+    if (cell.bytes > CELL_CAP.bytes || cell.events > CELL_CAP.events || sent.bytes > NOTEBOOK_CAP.bytes || sent.events > NOTEBOOK_CAP.events) {
+      cell.cut = true;
+      const text = `\n[otp-lab: output truncated: this cell produced more than the kernel sends (${CELL_CAP.bytes / 1048576} MB or ${CELL_CAP.events} outputs a cell, ${NOTEBOOK_CAP.bytes / 1048576} MB a notebook)]\n`;
+      send({ type: "event", id, event: { kind: "stream", name: "stderr", text } });
+      return;
+    }
+    send({ type: "event", id, event });
+  };
   const callbacks: ExecuteCallbacks = m.silent
     ? {}
     : {
@@ -62,13 +89,29 @@ async function run(m: ParentMessage): Promise<void> {
         error: (content) => emit({ kind: "error", content }),
       };
   // Replayed cells are stored in history too: later cells are type-checked against their declarations.
-  const outcome = await ex.execute(m.code, callbacks, { silent: m.silent, storeHistory: true });
+  const scope = m.locked ? (m.test ? "test" : "locked") : "student";
+  const outcome = await ex.execute(m.code, callbacks, { silent: m.silent, storeHistory: true, scope });
   send({ type: "done", id, status: outcome.status, executionCount: outcome.executionCount });
 }
 
+/** Bytes an event takes on the channel, roughly (strings count their length; the rest is JSON). */
+function approximateSize(event: CellEvent): number {
+  if (event.kind === "stream") return event.text.length;
+  try {
+    return JSON.stringify(event).length;
+  } catch {
+    return 1024;
+  }
+}
+
 try {
+  if (grading) {
+    // First of all: freeze the intrinsics before any module that cells can reach is loaded.
+    const { lockdownOnce } = await import("../confine.js");
+    lockdownOnce();
+  }
   const { Executor } = await import("../executor.js");
-  executor = await Executor.create({ cwd: process.cwd(), protectProcess: true });
+  executor = await Executor.create({ cwd: process.cwd(), protectProcess: true, confine: grading });
   // Warm the TypeScript service now, so that the first cell's time limit is spent on the cell.
   await executor.execute("void 0;", {}, { silent: true, storeHistory: false });
   send({ type: "ready", banner: executor.banner() });

@@ -1,7 +1,14 @@
 /**
  * A kernel in a child Node process, for code the grader does not trust.
  *
- * The child runs under Node's permission model:
+ * When grading (`isolate`, the default with `grading`), the child runs in the OS sandbox of `isolation.ts`:
+ * bwrap's namespaces (no network, no other processes, a read-only view of only the files below, uid 65534
+ * without capabilities) and a cgroup that caps all its memory and its processes. Without bwrap it refuses to
+ * start, unless `allowUnsandboxed`; `protections` says what is in force, with warnings for what is not.
+ * `otp-lab run` (trusted notebooks) does not isolate: the child is forked directly, as before.
+ *
+ * In both cases the child also runs under Node's permission model, a second layer (not a security boundary on
+ * its own):
  *   - it may read only its working directory (a fresh temporary copy of the submission when grading), the
  *     project's build (`dist/`) and its dependencies (`node_modules/`), and the system fonts the widgets draw
  *     with; the source notebook and its hidden tests are never under any of these;
@@ -9,8 +16,8 @@
  *   - `--allow-worker`: the executor type-checks cells on a worker thread (workers inherit the same limits);
  *   - `--allow-addons`: the widgets render their PNG fallback with resvg's prebuilt addon. Addons load from
  *     readable files only, and since the child can write nothing it cannot bring one of its own;
- *   - `--max-old-space-size` caps its memory; `--no-warnings` keeps Node's notice about the experimental
- *     permission model off stderr;
+ *   - `--max-old-space-size` caps its JS heap (when isolated, the cgroup caps all of its memory to the same
+ *     figure); `--no-warnings` keeps Node's notice about the experimental permission model off stderr;
  *   - a minimal environment: the grader's variables (tokens a CI job may hold) are not passed on.
  *
  * `execute()` runs one cell with a time limit. A cell that overruns, or a process that dies (out of memory,
@@ -22,15 +29,31 @@ import { existsSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { IsolationUnavailableError, UNPROTECTED, spawnIsolatedNode, systemReadPaths, type IsolatedProcess, type Protections } from "./isolation.js";
 import { EXIT_DISCONNECTED, type CellEvent, type ChildMessage, type ParentMessage } from "./protocol.js";
 
 export interface SandboxOptions {
   /** The notebook's folder: the child's working directory, and the only user folder it can read. */
   cwd: string;
-  /** Heap limit of the child, in MB. */
+  /** Memory limit of the child, in MB: its JS heap; when isolated, all of its memory. */
   memoryMb: number;
   /** How long the kernel may take to start (load the runtime, warm up TypeScript). */
   startupTimeoutMs?: number;
+  /**
+   * Grading mode: student code is untrusted. The kernel freezes the JavaScript intrinsics and runs cells in a
+   * confined scope with no Node APIs (`confine.ts`); set by `otp-lab grade`, not by `otp-lab run`.
+   */
+  grading?: boolean;
+  /**
+   * Run the child in the OS sandbox (`isolation.ts`). Defaults to `grading`: `otp-lab run` executes trusted
+   * notebooks without it.
+   */
+  isolate?: boolean;
+  /**
+   * When isolating but bwrap is missing or cannot create namespaces: run without the OS sandbox, with a
+   * warning in `protections`, instead of refusing to start (the CLI's `--allow-unsandboxed`).
+   */
+  allowUnsandboxed?: boolean;
 }
 
 export const DEFAULT_MEMORY_MB = 1024;
@@ -44,6 +67,11 @@ export type CellOutcome =
 
 export class SandboxStartError extends Error {
   override name = "SandboxStartError";
+}
+
+/** The OS sandbox is required and not available: nothing was started (the message says how to fix it). */
+export class SandboxUnavailableError extends SandboxStartError {
+  override name = "SandboxUnavailableError";
 }
 
 /** Folders the child may read besides its working directory: the project's code and what it imports. */
@@ -66,10 +94,22 @@ export function projectReadPaths(): string[] {
   return [...new Set(paths.map((p) => realpath(p)))];
 }
 
-/** True when `file` is inside one of the folders the child can read. */
+/** What the OS sandbox binds read-only besides the working folder: the project's code and its package.json. */
+function isolatedReadPaths(): string[] {
+  const here = path.dirname(fileURLToPath(import.meta.url)); // <root>/dist/kernel/grader
+  // package.json says the build is ES modules ("type": "module"); Node reads it for every module it loads.
+  const manifest = path.resolve(here, "../../../package.json");
+  return [...projectReadPaths(), ...(existsSync(manifest) ? [realpath(manifest)] : [])];
+}
+
+/**
+ * True when `file` is inside one of the folders the child can read: those of the permission model and those
+ * the OS sandbox binds (`/usr` among them). Both count: the permission model alone is no boundary, and the
+ * sandbox may be off.
+ */
 export function readableBySandbox(file: string, cwd: string): boolean {
   const f = realpath(file);
-  return [realpath(cwd), ...projectReadPaths()].some((dir) => f === dir || f.startsWith(dir + path.sep));
+  return [realpath(cwd), ...isolatedReadPaths(), ...systemReadPaths()].some((dir) => f === dir || f.startsWith(dir === "/" ? dir : dir + path.sep));
 }
 
 function permissionFlags(cwd: string, memoryMb: number): string[] {
@@ -86,8 +126,9 @@ function permissionFlags(cwd: string, memoryMb: number): string[] {
   ];
 }
 
-function childEnv(): NodeJS.ProcessEnv {
+function childEnv(grading: boolean): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: process.env.LANG ?? "C.UTF-8", TZ: "UTC" };
+  if (grading) env.OTP_LAB_GRADING = "1";
   if (process.env.OTP_LAB_TYPECHECK !== undefined) env.OTP_LAB_TYPECHECK = process.env.OTP_LAB_TYPECHECK;
   return env;
 }
@@ -101,32 +142,61 @@ export class Sandbox {
   /** Receives the outputs of the running cell, and late outputs of earlier ones (timers), by cell request id. */
   onEvent: (id: number, event: CellEvent) => void = () => {};
 
+  /** What protects the machine from this kernel (the OS sandbox, the limits), with warnings for what is missing. */
+  readonly protections: Protections;
+
   private constructor(
     private readonly child: ChildProcess,
+    private readonly jail: IsolatedProcess | null,
     banner: string,
     private readonly memoryMb: number,
   ) {
     this.banner = banner;
+    this.protections = jail?.protections ?? UNPROTECTED;
   }
 
   /** Starts a kernel and waits until it is ready to run cells. */
   static async start(options: SandboxOptions): Promise<Sandbox> {
     const script = fileURLToPath(new URL("./sandbox-child.js", import.meta.url));
-    const child = fork(script, [], {
-      cwd: options.cwd,
-      execPath: process.execPath,
-      execArgv: permissionFlags(options.cwd, options.memoryMb),
-      env: childEnv(),
-      stdio: ["ignore", "ignore", "pipe", "ipc"],
-      serialization: "json",
-    });
+    const grading = options.grading === true;
+    let child: ChildProcess;
+    let jail: IsolatedProcess | null = null;
+    if (options.isolate ?? grading) {
+      try {
+        jail = spawnIsolatedNode({
+          script,
+          execArgv: permissionFlags(options.cwd, options.memoryMb),
+          cwd: options.cwd,
+          env: childEnv(grading),
+          stdio: ["ignore", "ignore", "pipe", "ipc"],
+          serialization: "json",
+          readPaths: isolatedReadPaths(),
+          memoryMb: options.memoryMb,
+          allowUnsandboxed: options.allowUnsandboxed === true,
+        });
+      } catch (err) {
+        if (err instanceof IsolationUnavailableError) throw new SandboxUnavailableError(err.message, { cause: err });
+        throw new SandboxStartError(`cannot start the kernel process: ${(err as Error).message}`, { cause: err });
+      }
+      child = jail.child;
+    } else {
+      child = fork(script, [], {
+        cwd: options.cwd,
+        execPath: process.execPath,
+        execArgv: permissionFlags(options.cwd, options.memoryMb),
+        env: childEnv(grading),
+        stdio: ["ignore", "ignore", "pipe", "ipc"],
+        serialization: "json",
+      });
+    }
+    const killChild = () => (jail ? jail.kill() : child.kill("SIGKILL"));
     let stderr = "";
     child.stderr!.setEncoding("utf8");
     const collect = (s: string) => (stderr = (stderr + s).slice(-4000));
     child.stderr!.on("data", collect);
     const banner = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
-        child.kill("SIGKILL");
+        killChild();
         reject(new SandboxStartError(`the kernel did not start within ${(options.startupTimeoutMs ?? DEFAULT_STARTUP_MS) / 1000} s`));
       }, options.startupTimeoutMs ?? DEFAULT_STARTUP_MS);
       const done = () => {
@@ -140,14 +210,15 @@ export class Sandbox {
           resolve(m.banner);
         } else if (m.type === "startup-failed") {
           done();
-          child.kill("SIGKILL");
+          killChild();
           reject(new SandboxStartError(`the kernel could not start: ${m.message}`));
         }
       };
-      const onExit = (code: number | null, signal: string | null) => {
+      const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
         done();
-        const why = describeExit(code, signal, stderr, options.memoryMb);
-        const tail = OUT_OF_MEMORY.test(stderr) ? "" : lastLines(stderr, 6);
+        const exit = exitOf(jail, code, signal);
+        const why = describeExit(exit, stderr, options.memoryMb);
+        const tail = exit.outOfMemory || OUT_OF_MEMORY.test(stderr) ? "" : lastLines(stderr, 6);
         reject(new SandboxStartError(`${why} while starting${tail ? `:\n${tail}` : ""}`));
       };
       child.on("message", onMessage);
@@ -155,11 +226,12 @@ export class Sandbox {
       child.on("close", onExit);
       child.on("error", (err) => {
         done();
+        killChild();
         reject(new SandboxStartError(`cannot start the kernel process: ${err.message}`));
       });
     });
     child.stderr!.off("data", collect);
-    const sandbox = new Sandbox(child, banner, options.memoryMb);
+    const sandbox = new Sandbox(child, jail, banner, options.memoryMb);
     sandbox.stderrTail = stderr;
     sandbox.watch();
     return sandbox;
@@ -170,7 +242,7 @@ export class Sandbox {
   }
 
   /** Runs one cell. Never rejects: failures of the process are outcomes. */
-  execute(code: string, options: { silent?: boolean; timeoutMs: number }): Promise<CellOutcome> {
+  execute(code: string, options: { silent?: boolean; timeoutMs: number; locked?: boolean; test?: boolean }): Promise<CellOutcome> {
     if (this.dead !== null) return Promise.resolve({ status: "crashed", reason: this.dead });
     if (this.current) throw new Error("Sandbox.execute: one cell at a time");
     const id = ++this.nextId;
@@ -185,7 +257,7 @@ export class Sandbox {
         resolve(o);
       };
       this.current = { id, settle };
-      const msg: ParentMessage = { type: "execute", id, code, silent: options.silent === true };
+      const msg: ParentMessage = { type: "execute", id, code, silent: options.silent === true, locked: options.locked === true, test: options.test === true };
       try {
         this.child.send(msg);
       } catch (err) {
@@ -199,10 +271,11 @@ export class Sandbox {
     return this.nextId + 1;
   }
 
-  /** Stops the process (idempotent). */
+  /** Stops the process, and when isolated everything in its sandbox (idempotent). */
   kill(why = "stopped"): void {
     if (this.dead === null) this.dead = why;
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
+    if (this.jail) this.jail.kill();
+    else if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
   }
 
   private watch(): void {
@@ -212,7 +285,9 @@ export class Sandbox {
     });
     this.child.stderr!.on("data", (s: string) => (this.stderrTail = (this.stderrTail + s).slice(-4000)));
     // "close" comes after the process ended and its stderr was read to the end (V8's out-of-memory report).
-    this.child.on("close", (code, signal) => this.markDead(describeExit(code, signal, this.stderrTail, this.memoryMb)));
+    this.child.on("close", (code, signal) => {
+      this.markDead(describeExit(exitOf(this.jail, code, signal), this.stderrTail, this.memoryMb));
+    });
     // The IPC channel also closes when the process dies, just before "close"; give that a moment to say why.
     // A live child that closed it (a cell called process.disconnect()) cannot be driven any more.
     this.child.on("disconnect", () => {
@@ -236,7 +311,20 @@ export class Sandbox {
   }
 }
 
-const OUT_OF_MEMORY = /heap out of memory|Reached heap limit|Allocation failed/i;
+/** V8's reports of running out of memory (its heap limit, or an allocation refused under RLIMIT_DATA). */
+const OUT_OF_MEMORY = /heap out of memory|Reached heap limit|Allocation failed|Fatal process out of memory/i;
+
+/** How the kernel process ended; `outOfMemory`: its cgroup's OOM killer ended it. */
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  outOfMemory: boolean;
+}
+
+/** The kernel's own exit status (bwrap reports a signal as 128+N) and whether its memory limit ended it. */
+function exitOf(jail: IsolatedProcess | null, code: number | null, signal: NodeJS.Signals | null): Exit {
+  return jail ? { ...jail.exitStatus(code, signal), outOfMemory: jail.outOfMemory() } : { code, signal, outOfMemory: false };
+}
 
 function lastLines(text: string, n: number): string {
   return text
@@ -248,8 +336,8 @@ function lastLines(text: string, n: number): string {
     .slice(-1000);
 }
 
-function describeExit(code: number | null, signal: string | null, stderr: string, memoryMb: number): string {
-  if (OUT_OF_MEMORY.test(stderr)) {
+function describeExit({ code, signal, outOfMemory }: Exit, stderr: string, memoryMb: number): string {
+  if (outOfMemory || OUT_OF_MEMORY.test(stderr)) {
     return `the kernel ran out of memory (the grader allows ${memoryMb} MB)`;
   }
   if (signal === "SIGABRT") return "the kernel aborted (SIGABRT)";
