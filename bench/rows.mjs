@@ -275,6 +275,55 @@ export const GROUPS = [
   },
 ];
 
+GROUPS.push({
+  id: "grader",
+  sides: ["grader"],
+  // The issue's measure: lesson 03's solved notebook, graded with the sandbox vs `otp-lab run` without it.
+  full: { op: "grader", notebook: "notebooks/03-one-for-one.ipynb" },
+  quick: { op: "grader", notebook: "notebooks/03-one-for-one.ipynb" },
+  reps: 5,
+  budgetMs: 90_000,
+  timeoutMs: 300_000,
+  rows: [
+    {
+      id: "grader-graded",
+      title: "`otp-lab grade` of lesson 03's solved notebook (SES confinement + bubblewrap + cgroup)",
+      unit: "ms",
+      better: "lower",
+      ours: "grader",
+      metric: (v) => v.graded_ms,
+      goals: [],
+    },
+    {
+      id: "grader-run",
+      title: "`otp-lab run` of the same notebook (no isolation)",
+      unit: "ms",
+      better: "lower",
+      ours: "grader",
+      metric: (v) => v.run_ms,
+      goals: [],
+    },
+    {
+      id: "grader-added",
+      title: "time isolation adds per submission (grade − run, same repetition)",
+      unit: "ms",
+      better: "lower",
+      ours: "grader",
+      metric: (v) => v.added_ms,
+      goals: [{ max: 500, text: "≤ 0.5 s" }],
+    },
+    {
+      id: "grader-ratio",
+      title: "grade ÷ run (same repetition)",
+      unit: "x",
+      better: "lower",
+      ours: "grader",
+      metric: (v) => v.graded_ms / v.run_ms,
+      goals: [],
+    },
+  ],
+});
+
 function medianOf(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;

@@ -169,6 +169,8 @@ class Sides {
       case "otp-lab":
       case "tslab":
         return new KernelSide(name, this.setup);
+      case "grader":
+        return new GraderSide();
       default:
         throw new Error(`no side ${name}`);
     }
@@ -177,6 +179,51 @@ class Sides {
   async closeAll() {
     await Promise.all([...this.live.values()].map((s) => s.close()));
     this.live.clear();
+  }
+}
+
+/**
+ * The grader's isolation against no isolation: each request grades a notebook with `otp-lab grade` (SES
+ * confinement, bubblewrap, cgroup) and runs the same notebook with `otp-lab run` (an ordinary child process),
+ * in alternating order, and reports both wall-clock times. Both are whole CLI runs, as course staff time them.
+ */
+class GraderSide {
+  constructor() {
+    this.name = "grader";
+    this.exited = null;
+    this.turn = 0;
+    this.dir = mkdtempSync(path.join(os.tmpdir(), "otp-lab-bench-grader-"));
+  }
+
+  request(req) {
+    const notebook = path.join(root, req.notebook);
+    const cli = path.join(root, "dist/kernel/cli.js");
+    const once = (args) => {
+      const t0 = performance.now();
+      const r = spawnSync(process.execPath, [cli, ...args], { cwd: this.dir, encoding: "utf8", timeout: 300_000 });
+      const ms = performance.now() - t0;
+      if (r.status !== 0) throw new Error(`otp-lab ${args[0]} exited ${r.status}: ${String(r.stderr).trim().slice(-400)}`);
+      return ms;
+    };
+    const grade = () => once(["grade", notebook, "--source", notebook, "--out", path.join(this.dir, "results.json")]);
+    const run = () => once(["run", notebook, "--out", path.join(this.dir, "executed.ipynb")]);
+    let graded_ms;
+    let run_ms;
+    if (this.turn++ % 2 === 0) {
+      graded_ms = grade();
+      run_ms = run();
+    } else {
+      run_ms = run();
+      graded_ms = grade();
+    }
+    const score = JSON.parse(readFileSync(path.join(this.dir, "results.json"), "utf8"));
+    if (score.score !== score.max_score) throw new Error(`the solved notebook scored ${score.score} / ${score.max_score}`);
+    return Promise.resolve({ graded_ms, run_ms, added_ms: graded_ms - run_ms });
+  }
+
+  kill() {}
+  close() {
+    return Promise.resolve();
   }
 }
 
@@ -394,6 +441,9 @@ async function main() {
   }
   if (need.has("otp-lab") && !existsSync(path.join(root, "dist/kernel/cli.js"))) unavailable["otp-lab"] = "dist/kernel/cli.js is missing (kernel not built)";
   if (need.has("widgets") && !existsSync(path.join(root, "dist/widgets/index.js"))) unavailable.widgets = "dist/widgets/index.js is missing (widgets not built)";
+  if (need.has("grader") && spawnSync("bwrap", ["--version"]).status !== 0) {
+    unavailable.grader = "bwrap is missing (install it with: sudo apt-get install bubblewrap); the grader refuses to grade without its sandbox";
+  }
   if ((need.has("otp-lab") || need.has("tslab")) && spawnSync(PYTHON, ["-c", "import jupyter_client"]).status !== 0) {
     const why = `${PYTHON} has no jupyter_client (install it with: sudo apt-get install python3-jupyter-client)`;
     unavailable["otp-lab"] ??= why;

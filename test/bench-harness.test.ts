@@ -110,4 +110,17 @@ describe("npm run bench (quick mode)", () => {
     // tslab is a devDependency: with node_modules installed, it must have answered.
     expectMeasured(results.rows.find((r) => r.id === "kernel-startup")!, "tslab");
   }, 240_000);
+
+  it("times grading with the sandbox against `otp-lab run` without it, with the 0.5 s goal", () => {
+    const { results, stdout } = runBench(["grader"]);
+    expect(results.rows.map((r) => r.id)).toEqual(["grader-graded", "grader-run", "grader-added", "grader-ratio"]);
+    // The difference may come out below zero on a noisy machine; the others are times and a ratio.
+    for (const row of results.rows.filter((r) => r.id !== "grader-added")) expectMeasured(row, "grader");
+    expect(results.rows[2]!.sides.grader.measured).toBe(true);
+    const [graded, run, added] = results.rows;
+    // Measured in the same repetition: the difference is of the two figures of that run.
+    expect(added!.sides.grader.median!).toBeCloseTo(graded!.sides.grader.median! - run!.sides.grader.median!, 6);
+    expect(added!.goals.map((g) => g.text)).toEqual(["≤ 0.5 s"]);
+    expect(stdout).toContain("time isolation adds per submission");
+  }, 240_000);
 });
