@@ -215,30 +215,28 @@ export function freezeSurface<T>(value: T, seen: WeakSet<object>): T {
     return value;
   }
   if (!isPlainObject(v)) return value;
-  for (const key of Reflect.ownKeys(v)) {
-    const d = Object.getOwnPropertyDescriptor(v, key)!;
+  freezeMembers(v, seen);
+  Object.freeze(v);
+  return value;
+}
+
+/** `freezeSurface` on every member of `o` (values, getters, setters), except its `constructor`. */
+function freezeMembers(o: object, seen: WeakSet<object>): void {
+  for (const key of Reflect.ownKeys(o)) {
+    if (key === "constructor") continue;
+    const d = Object.getOwnPropertyDescriptor(o, key)!;
     if ("value" in d) freezeSurface(d.value, seen);
     else {
       freezeSurface(d.get, seen);
       freezeSurface(d.set, seen);
     }
   }
-  Object.freeze(v);
-  return value;
 }
 
 function freezePrototype(proto: object, seen: WeakSet<object>): void {
   if (seen.has(proto) || proto === Object.prototype || proto === Function.prototype) return;
   seen.add(proto);
-  for (const key of Reflect.ownKeys(proto)) {
-    if (key === "constructor") continue;
-    const d = Object.getOwnPropertyDescriptor(proto, key)!;
-    if ("value" in d) freezeSurface(d.value, seen);
-    else {
-      freezeSurface(d.get, seen);
-      freezeSurface(d.set, seen);
-    }
-  }
+  freezeMembers(proto, seen);
   Object.freeze(proto);
   const parent = Object.getPrototypeOf(proto) as object | null;
   if (parent) freezePrototype(parent, seen);
