@@ -358,8 +358,10 @@ hoard.length`;
         const at = nb.cells.findIndex((c) => c.metadata?.nbgrader?.grade_id === "l03-ex1-tests");
         nb.cells.splice(at + 1, 0, ...Array.from({ length: 100 }, () => codeCell("while (true) {}")));
       });
-      const g = await grade(file, ["--timeout", "1", "--budget", "30"]);
-      expect(g.ms).toBeLessThan(75_000);
+      // The budget also covers the kernel's start-up and the cells before the loops, which take several seconds
+      // of their own on a busy machine: 60 s, of which the loops then use what is left.
+      const g = await grade(file, ["--timeout", "1", "--budget", "60"]);
+      expect(g.ms).toBeLessThan(100_000);
       expect(scores(g)).toEqual(scores(half));
       expect(JSON.stringify(g.results.tests)).toMatch(/budget/);
     },
