@@ -6,7 +6,7 @@
  * from one repetition to the next, and reports medians and ratios. Results go to bench/results.json and a
  * Markdown table on stdout, with the machine they were measured on.
  *
- *   node bench/run.mjs                 full run (about 5 minutes)
+ *   node bench/run.mjs                 full run (about 5 minutes, and 10 more for the batch group: grading a class)
  *   node bench/run.mjs --quick         tiny sizes, one repetition (the smoke test uses this)
  *   node bench/run.mjs --only spawn,memory --reps 3 --out /tmp/r.json --no-build
  *   node bench/run.mjs --only restart --candidate /tmp/patched/dist   also runs a second build of the runtime
@@ -21,6 +21,7 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { BatchSide } from "./lib/batch.mjs";
 import { Side } from "./lib/host.mjs";
 import { fmt, fmtRatio, median, spread } from "./lib/stats.mjs";
 import { GROUPS } from "./rows.mjs";
@@ -171,6 +172,8 @@ class Sides {
         return new KernelSide(name, this.setup);
       case "grader":
         return new GraderSide();
+      case "batch":
+        return new BatchSide(root);
       default:
         throw new Error(`no side ${name}`);
     }
@@ -349,7 +352,7 @@ function summarise(g, row, req, raw, missing, elapsedMs) {
 
 // ---------------------------------------------------------------------------------------------- report
 
-const SIDE_LABEL = { candidate: "candidate build", runtime: "otp-lab runtime", beam: "BEAM", xstate: "xstate", "otp-lab": "otp-lab kernel", tslab: "tslab", widgets: "widgets" };
+const SIDE_LABEL = { candidate: "candidate build", runtime: "otp-lab runtime", beam: "BEAM", xstate: "xstate", "otp-lab": "otp-lab kernel", tslab: "tslab", widgets: "widgets", batch: "batch grading" };
 
 function cell(s) {
   if (!s) return "";
@@ -444,6 +447,7 @@ async function main() {
   if (need.has("grader") && spawnSync("bwrap", ["--version"]).status !== 0) {
     unavailable.grader = "bwrap is missing (install it with: sudo apt-get install bubblewrap); the grader refuses to grade without its sandbox";
   }
+  if (need.has("batch") && spawnSync("bwrap", ["--version"]).status !== 0) unavailable.batch = "bwrap is missing (install it with: sudo apt-get install bubblewrap)";
   if ((need.has("otp-lab") || need.has("tslab")) && spawnSync(PYTHON, ["-c", "import jupyter_client"]).status !== 0) {
     const why = `${PYTHON} has no jupyter_client (install it with: sudo apt-get install python3-jupyter-client)`;
     unavailable["otp-lab"] ??= why;

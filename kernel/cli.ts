@@ -19,7 +19,7 @@ const commands: Record<string, Command> = {
     load: () => import("./scenario-command.js"),
   },
   assign: {
-    summary: "assign SRC.ipynb OUT.ipynb   write the student version of a source notebook (solutions stubbed, hidden tests removed)",
+    summary: "assign SRC.ipynb OUT.ipynb | SOURCE_DIR RELEASE_DIR   write the student version of a source notebook, or of every notebook in a folder (solutions stubbed, hidden tests removed)",
     load: () => import("./grader/assign-command.js"),
   },
   run: {
@@ -28,8 +28,13 @@ const commands: Record<string, Command> = {
   },
   grade: {
     summary:
-      "grade SUBMISSION.ipynb --source SRC.ipynb [--format json|junit|gradescope] [--out FILE] [--timeout SEC]   restore locked cells, run, score each grade_id",
+      "grade SUBMISSION.ipynb --source SRC.ipynb [--format json|junit|gradescope] [--out FILE] [--timeout SEC]   restore locked cells, run, score each grade_id\n" +
+      "  otp-lab grade SUBMISSIONS_DIR --source SRC --out-dir RESULTS_DIR [-j N]   grade a whole class: reports, feedback pages, grades.csv",
     load: () => import("./grader/grade-command.js"),
+  },
+  autograder: {
+    summary: "autograder SRC.ipynb|SRC_DIR --out autograder.zip [--timeout SEC]   write a Gradescope autograder (setup.sh, run_autograder)",
+    load: () => import("./grader/autograder-command.js"),
   },
 };
 

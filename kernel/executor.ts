@@ -8,20 +8,30 @@
  *   1. `name?` / `?name` is a help request: the docs go to the pager payload, nothing runs.
  *   2. The TypeScript thread compiles the cell (`transform.ts`) and type-checks it; a syntax or type error is
  *      reported at the cell's line and column and the cell does not run (like tslab). The check costs a few ms
- *      per new cell once the language service is warm; the thread warms it up (about a second) after start-up,
- *      and the first cell waits for what is left of that. A cell run again is not sent to the thread as long as
- *      no cell executed since declared a name it uses: its compiled script and check are kept here by text.
+ *      per new cell once the language service is warm; the thread warms it up (a second or more) after start-up.
+ *      In the kernel, the first cell, if it comes before that, runs at once and is checked after it ran, its type
+ *      errors reported then (`ts-client.ts`); later cells wait for the check. A cell run again is not sent to
+ *      the thread as long as no cell executed since declared a name it uses: its compiled script and check are
+ *      kept here by text.
  *   3. The compiled generator is driven step by step, each step inside the interrupt guard; an `await` in the
  *      cell is raced against interrupts. Guarded steps are cheap once `interrupt.ts`'s holder thread runs.
  *   4. The runtime settles (`getRuntime().settle()`), so what a cell shows does not depend on timing.
  *   5. The last expression's value becomes the result (rich when it implements `Symbol.for("Jupyter.display")`).
  *
- * Errors thrown by timers or left as unhandled rejections are reported in the running cell, or the next one.
+ * Errors thrown by timers or left as unhandled rejections are reported in the running cell, or the next one,
+ * with where they came from (`late boom (from a timer set in Cell In[4], line 2)`): each timer a cell sets
+ * remembers where it was set, and is the origin of what its callback throws or leaves rejected; otherwise the
+ * running cell is, or between cells the error's own innermost frame in a cell. (Not `AsyncLocalStorage`: its async
+ * hooks make Node abort when an interrupt terminates a loop in an async function's continuation, see
+ * `InterruptRequester.terminateIfStuck`.) An `Op` the cell made outside processes and never ran (awaited,
+ * `yield*`ed), nor returned as its value or kept in a variable it declared, gets a warning at the end of the
+ * cell, with the call and its line.
  * The grader can drive notebooks through this class in a sandboxed child process.
  */
 import { Console } from "node:console";
 import { EventEmitter } from "node:events";
 import { promisify } from "node:util";
+import { fileURLToPath } from "node:url";
 import vm from "node:vm";
 import { toBundle } from "./display.js";
 import { ModuleImporter } from "./imports.js";
@@ -31,7 +41,7 @@ import { preload, type PreloadResult } from "./preload.js";
 import { log } from "./log.js";
 import type { CellScope, Confinement } from "./confine.js";
 import { CellRegistry, locatedError, type ErrorContent } from "./traceback.js";
-import { TsClient, type Completions, type QuickInfo } from "./ts-client.js";
+import { TsClient, lateTypeErrors, type Completions, type QuickInfo } from "./ts-client.js";
 import type { Dependencies } from "./language-service.js";
 import type { PrepareResult } from "./ts-thread.js";
 import type { IsCompleteReply } from "./is-complete.js";
@@ -83,6 +93,25 @@ interface CellResult {
 }
 const RESULT = Symbol("otp-lab.result");
 
+/**
+ * Where code running now came from: a cell's run, or a timer that code set (the timer's line is read from a stack
+ * captured when it was set, only if an error needs it).
+ */
+interface Origin {
+  kind: "cell" | "timeout" | "interval" | "immediate";
+  /** The cell whose run this belongs to (the one running when the timer was set); null if none was. */
+  cell: string | null;
+  /** For a timer: an Error made where it was set. */
+  site: Error | null;
+}
+
+/** What the kernel reads of the runtime's Ops (`runtime/op.ts`), when that module loads. */
+interface OpWatch {
+  observeOps(fn: ((op: object) => void) | null): void;
+  opRan(op: object): boolean;
+  opCall(op: object): string;
+}
+
 const HELP = /^\s*(\?{1,2})?\s*([\p{L}_$][\p{L}\p{N}_$]*(?:\s*\.\s*[\p{L}_$][\p{L}\p{N}_$]*)*)\s*(\?{1,2})?\s*$/u;
 
 export class Executor {
@@ -96,6 +125,17 @@ export class Executor {
   private readonly timers: { setTimeout: unknown; setInterval: unknown; setImmediate: unknown };
   private preloaded: PreloadResult | null = null;
   private count = 0;
+  /** The label of the cell running now, null between cells. */
+  private running: string | null = null;
+  /**
+   * The timer whose callback ran last, until the event loop's next check phase: what its callback left rejected
+   * is reported (Node reports unhandled rejections after each callback's microtasks) with it as the origin.
+   */
+  private timerOrigin: Origin | null = null;
+  private clearingTimerOrigin = false;
+  /** Ops made outside processes by the running cell (null: not watching). */
+  private opsMade: MadeOps | null = null;
+  private opWatch: OpWatch | null = null;
   /** Set when cells run confined: their scopes and the `__otp` and timers they get instead of the host's. */
   private confined: { confinement: Confinement; otp: Record<string, unknown>; timers: unknown[] } | null = null;
 
@@ -110,8 +150,12 @@ export class Executor {
       meta: this.importer.meta,
       result: (value: unknown): CellResult => ({ [RESULT]: true, value }) as unknown as CellResult,
     };
-    this.timers = guardedTimers(this.interrupt.guard, (err) => output.backgroundError(this.registry.format(err)));
-    installProcessHooks(this.registry, options.protectProcess === true);
+    this.timers = guardedTimers(this.interrupt.guard, {
+      cell: () => this.timerOrigin?.cell ?? this.running,
+      enter: (origin) => this.enterTimer(origin),
+      report: (err, origin) => this.reportLate(err, origin, "thrown"),
+    });
+    installProcessHooks((err, rejection) => this.reportLate(err, this.timerOrigin ?? undefined, rejection ? "rejection" : "thrown"), options.protectProcess === true);
     if (!("require" in globalThis)) {
       Object.defineProperty(globalThis, "require", { value: this.importer.require, writable: true, configurable: true });
     }
@@ -128,6 +172,7 @@ export class Executor {
     ex.preloaded = await preload({ guard: ex.interrupt.guard, onRecover: ex.interrupt.onRecover.bind(ex.interrupt), modules: options.modules });
     log("preloaded");
     if (options.confine) ex.confined = await confinedScope(ex.preloaded, ex.otp, ex.timers);
+    await ex.watchOps();
     if (!options.deferTypeScript) ex.startTypeScript();
     return ex;
   }
@@ -217,6 +262,7 @@ export class Executor {
     if (store) this.count++;
     const count = this.count;
     const label = store ? `Cell In[${count}]` : "Cell";
+    this.running = label;
     output.active = callbacks;
     if (!silent) output.background = callbacks;
     for (const e of output.takePendingErrors()) callbacks.error?.(e);
@@ -245,6 +291,9 @@ export class Executor {
         callbacks.error?.(content);
         return { status: "error", executionCount: count, ...content };
       }
+      // Run before its type check (the first cell, while the checker warms up: ts-client.ts); errors come later.
+      prepared.late?.then((errors) => errors.length > 0 && output.backgroundError(lateTypeErrors(label, code, errors)));
+      if (!silent && this.opWatch) this.opsMade = new MadeOps(this.opWatch);
       try {
         const fileName = this.registry.register(label, code, prepared.script.map);
         const fn = this.compile(prepared.script.js, fileName, options.scope ?? "student");
@@ -258,6 +307,7 @@ export class Executor {
         error ??= err;
       }
       this.confined?.confinement.afterCell(options.scope ?? "student");
+      this.warnNotRun(isResult(value) ? value.value : undefined, prepared.script.declared, callbacks);
       if (error === null && isResult(value) && value.value !== undefined && !silent && !isNoResult(value.value)) {
         try {
           const bundle = await waiter.race(Promise.resolve(toBundle(value.value)));
@@ -282,6 +332,121 @@ export class Executor {
     } finally {
       waiter.dispose();
       output.active = null;
+      this.running = null;
+      this.opsMade = null;
+    }
+  }
+
+  /** A guarded timer's callback is about to run: it is the origin of what goes wrong until the next check phase. */
+  private enterTimer(origin: Origin): void {
+    this.timerOrigin = origin;
+    if (this.clearingTimerOrigin) return;
+    this.clearingTimerOrigin = true;
+    NODE_SET_IMMEDIATE(() => {
+      this.clearingTimerOrigin = false;
+      this.timerOrigin = null;
+    }).unref();
+  }
+
+  /**
+   * An error raised outside a cell's own steps: thrown by a timer's callback (`origin` says where the timer was
+   * set), or an unhandled rejection or uncaught exception (`origin`: the timer whose callback ran last, if it
+   * just did). Without a timer, the origin is the running cell, or between cells the error's own innermost frame
+   * in a cell.
+   * It goes to the running cell, or waits for the next one; either way it says where it came from, and, when the
+   * cell it is shown in is not the one it came from, that this cell did not raise it.
+   */
+  private reportLate(err: unknown, timer: Origin | undefined, how: "thrown" | "rejection"): void {
+    let from = how === "rejection" ? "unhandled promise rejection" : "";
+    let note: string | undefined;
+    let origin = timer;
+    if (!origin) {
+      const frame = err instanceof Error && typeof err.stack === "string" ? this.registry.site(err.stack) : null;
+      const cell = this.running ?? frame?.label ?? null;
+      if (cell !== null) origin = { kind: "cell", cell, site: null };
+    }
+    if (origin) {
+      let where: { label: string; line: number } | null = null;
+      if (origin.site) where = this.registry.site(origin.site.stack ?? "");
+      else if (err instanceof Error && typeof err.stack === "string" && origin.cell !== null) {
+        // The error's own frame in that cell, if it has one: the line it was made on.
+        const s = this.registry.site(err.stack);
+        if (s && s.label === origin.cell) where = s;
+      }
+      const label = where?.label ?? origin.cell;
+      if (label !== null) {
+        const at = where ? `${label}, line ${where.line}` : label;
+        const source =
+          origin.kind === "timeout"
+            ? `a timer set in ${at}`
+            : origin.kind === "interval"
+              ? `an interval set in ${at}`
+              : origin.kind === "immediate"
+                ? `setImmediate in ${at}`
+                : at;
+        from = from ? `${from}, from ${source}` : `from ${source}`;
+      }
+      if (origin.cell !== null && origin.cell !== this.running) {
+        note =
+          this.running !== null
+            ? `${origin.cell} had finished when this error was raised: ${this.running} did not raise it.`
+            : `${origin.cell} had finished when this error was raised, before this cell started: this cell did not raise it.`;
+      }
+    }
+    output.backgroundError(from ? this.registry.format(err, { from, note }) : this.registry.format(err));
+  }
+
+  /** Watches the Ops cells make outside processes (`runtime/op.ts`), if the runtime is the kernel's own. */
+  private async watchOps(): Promise<void> {
+    const runtime = this.preloaded?.modules.find((m) => m.label === "runtime" && m.loaded);
+    if (!runtime || runtime.path !== fileURLToPath(new URL("../runtime/index.js", import.meta.url))) return;
+    try {
+      const watch = (await import("../runtime/op.js")) as unknown as OpWatch;
+      watch.observeOps((op) => this.opsMade?.add(op));
+      this.opWatch = watch;
+    } catch {
+      // An older runtime without the hook: no warnings.
+    }
+  }
+
+  /**
+   * Ops the cell made outside processes that never ran: each call site once, on stderr, as Python warns of a
+   * coroutine never awaited. Not the cell's value (it says "not run: did you forget `await`?" itself), nor an Op
+   * kept in a variable the cell declared (or an array there), which a later cell may still await.
+   */
+  private warnNotRun(result: unknown, declared: readonly string[], callbacks: ExecuteCallbacks): void {
+    const made = this.opsMade;
+    const watch = this.opWatch;
+    this.opsMade = null;
+    if (!made || !watch || made.list.length === 0) return;
+    const kept = new Set<unknown>();
+    const keep = (v: unknown) => (Array.isArray(v) ? v.forEach((x) => kept.add(x)) : kept.add(v));
+    keep(result);
+    // Confined cells' variables live in their compartment, out of reach here: their Ops are all reported.
+    if (!this.confined) for (const name of declared) keep((globalThis as Record<string, unknown>)[name]);
+    const sites = new Map<string, { call: string; what: string; where: string; times: number; about: boolean }>();
+    const cell = this.running ?? "this cell";
+    let where = cell;
+    for (const { op, site, burst } of made.list) {
+      // Without a stack (see `MadeOps`): where the Op made before it was, if that one had not run either.
+      if (site) {
+        const s = this.registry.site(site.stack ?? "");
+        where = s ? `${s.label}, line ${s.line}` : cell;
+      } else if (!burst) where = cell;
+      if (kept.has(op) || watch.opRan(op)) continue;
+      const what = String((op as { what?: unknown }).what);
+      const key = `${where}\u0000${what}`;
+      let entry = sites.get(key);
+      if (!entry) sites.set(key, (entry = { call: watch.opCall(op), what, where, times: 0, about: false }));
+      entry.times++;
+      if (!site && burst) entry.about = true;
+    }
+    for (const { call, what, where, times, about } of sites.values()) {
+      const count = times > 1 ? `, ${about ? "about " : ""}${times.toLocaleString("en-US")} times` : "";
+      callbacks.stream?.(
+        "stderr",
+        `Warning: ${call} was never awaited (${where}${count}): nothing ran. Write \`await ${what}(...)\` in a cell, \`yield* ...\` inside a process.\n`,
+      );
     }
   }
 
@@ -323,8 +488,13 @@ export class Executor {
     const g = globalThis as unknown as Record<string, unknown>;
     const pick = (name: "setTimeout" | "setInterval" | "setImmediate") => (g[name] === NODE_TIMERS[name] ? this.timers[name] : g[name]);
     const args = this.confined ? [this.confined.otp, ...this.confined.timers] : [this.otp, pick("setTimeout"), pick("setInterval"), pick("setImmediate")];
+    // The cell's own code runs now: what goes wrong comes from the cell, not from the last timer (`reportLate`).
+    const guard = <T>(run: () => T): T => {
+      this.timerOrigin = null;
+      return this.interrupt.guard(run);
+    };
     if (mode === "async") {
-      const p = this.interrupt.guard(() => fn.apply(undefined, args)) as Promise<unknown>;
+      const p = guard(() => fn.apply(undefined, args)) as Promise<unknown>;
       return waiter.race(p);
     }
     // Calling a generator function runs none of its code (the cell's parameters have no defaults): no guard needed.
@@ -333,7 +503,7 @@ export class Executor {
     for (;;) {
       if (waiter.takePending()) next = { ok: false, value: new KeyboardInterrupt() };
       const input = next;
-      const step = this.interrupt.guard(() => (input.ok ? gen.next(input.value) : gen.throw(input.value)));
+      const step = guard(() => (input.ok ? gen.next(input.value) : gen.throw(input.value)));
       if (step.done) return step.value;
       try {
         next = { ok: true, value: await waiter.race(Promise.resolve(step.value)) };
@@ -346,6 +516,7 @@ export class Executor {
   private async settle(waiter: InterruptWaiter): Promise<void> {
     const settle = this.preloaded?.settle;
     if (!settle) return;
+    this.timerOrigin = null;
     const r = this.interrupt.guard(() => settle());
     if (r instanceof Promise) await waiter.race(r);
   }
@@ -361,6 +532,39 @@ export class Executor {
       return { status: "ok", data: bundle, metadata: {} };
     } catch (err) {
       return { status: "error", ...this.registry.format(err) };
+    }
+  }
+}
+
+/**
+ * The Ops a cell made outside processes, to warn at its end about those that never ran. Naming an Op's line takes
+ * a stack, microseconds each, so not every Op gets one: the first 256 of a cell do; after that, an Op made while
+ * the one before it had already run (a loop awaiting each Op it makes) does not, and its warning names the cell
+ * without a line; an Op made while the one before it had not run either (a loop that awaits nothing, or builds a
+ * list for `Promise.all`) does, for 2,048 Ops a cell, then one in 64, the others counted where the Op before them
+ * was made. Ops that ran are dropped as the list grows.
+ */
+class MadeOps {
+  /** In the order made; `burst`: made while the Op before it had not run. */
+  readonly list: { op: object; site: Error | null; burst: boolean }[] = [];
+  private stacks = 0;
+  private skipped = 0;
+  private limit = 1024;
+
+  constructor(private readonly watch: OpWatch) {}
+
+  add(op: object): void {
+    const list = this.list;
+    const before = list.length > 0 ? list[list.length - 1]!.op : null;
+    const burst = before !== null && !this.watch.opRan(before);
+    const stack = this.stacks < 256 || (burst && (this.stacks < 2048 || ++this.skipped % 64 === 0));
+    if (stack) this.stacks++;
+    list.push({ op, site: stack ? new Error() : null, burst });
+    if (list.length >= this.limit) {
+      const kept = list.filter((m) => !this.watch.opRan(m.op));
+      list.length = 0;
+      for (const m of kept) list.push(m);
+      this.limit = Math.max(1024, kept.length * 2);
     }
   }
 }
@@ -426,27 +630,34 @@ class InterruptWaiter {
 type Guard = <T>(run: () => T) => T;
 
 const NODE_TIMERS = { setTimeout, setInterval, setImmediate } as Record<string, unknown>;
+const NODE_SET_IMMEDIATE = setImmediate;
 
 /**
  * The timers cells see: callbacks run inside the interrupt guard (so a busy loop in a timer can be stopped) and
- * their exceptions become error outputs instead of crashing the kernel.
+ * their exceptions become error outputs instead of crashing the kernel. Each timer remembers where it was set (a
+ * stack taken then, read only if an error needs it) and the cell whose run set it, for the errors it causes.
  */
-function guardedTimers(guard: Guard, report: (err: unknown) => void) {
-  const wrap = (cb: unknown) =>
-    typeof cb !== "function"
-      ? cb
-      : function (this: unknown, ...args: unknown[]) {
-          try {
-            return guard(() => (cb as (...a: unknown[]) => unknown).apply(this, args));
-          } catch (err) {
-            report(err);
-            return undefined;
-          }
-        };
+function guardedTimers(
+  guard: Guard,
+  hooks: { cell: () => string | null; enter: (origin: Origin) => void; report: (err: unknown, origin: Origin) => void },
+) {
+  const wrap = (cb: unknown, kind: Origin["kind"]) => {
+    if (typeof cb !== "function") return cb;
+    const origin: Origin = { kind, cell: hooks.cell(), site: new Error() };
+    return function (this: unknown, ...args: unknown[]) {
+      hooks.enter(origin);
+      try {
+        return guard(() => (cb as (...a: unknown[]) => unknown).apply(this, args));
+      } catch (err) {
+        hooks.report(err, origin);
+        return undefined;
+      }
+    };
+  };
   type AnyFn = (...a: unknown[]) => void;
-  const st = (cb: unknown, ms?: number, ...args: unknown[]) => setTimeout(wrap(cb) as AnyFn, ms, ...args);
-  const si = (cb: unknown, ms?: number, ...args: unknown[]) => setInterval(wrap(cb) as AnyFn, ms, ...args);
-  const sim = (cb: unknown, ...args: unknown[]) => setImmediate(wrap(cb) as AnyFn, ...args);
+  const st = (cb: unknown, ms?: number, ...args: unknown[]) => setTimeout(wrap(cb, "timeout") as AnyFn, ms, ...args);
+  const si = (cb: unknown, ms?: number, ...args: unknown[]) => setInterval(wrap(cb, "interval") as AnyFn, ms, ...args);
+  const sim = (cb: unknown, ...args: unknown[]) => setImmediate(wrap(cb, "immediate") as AnyFn, ...args);
   // util.promisify(setTimeout) keeps working.
   for (const [mine, orig] of [
     [st, setTimeout],
@@ -461,7 +672,7 @@ function guardedTimers(guard: Guard, report: (err: unknown) => void) {
 let processHooksInstalled = false;
 
 /** Console, stdout/stderr, uncaught errors: all go to the running cell. Installed once per process. */
-function installProcessHooks(registry: CellRegistry, protectProcess: boolean): void {
+function installProcessHooks(reportLate: (err: unknown, rejection: boolean) => void, protectProcess: boolean): void {
   if (processHooksInstalled) return;
   processHooksInstalled = true;
   // An EventEmitter with a synchronous write(): all Console needs, and output keeps its order even in a busy loop.
@@ -481,8 +692,8 @@ function installProcessHooks(registry: CellRegistry, protectProcess: boolean): v
   Object.defineProperty(globalThis, "console", { value: console, writable: true, configurable: true, enumerable: false });
   process.stdout.write = out.write as typeof process.stdout.write;
   process.stderr.write = err.write as typeof process.stderr.write;
-  process.on("uncaughtException", (e) => output.backgroundError(registry.format(e)));
-  process.on("unhandledRejection", (reason) => output.backgroundError(registry.format(reason)));
+  process.on("uncaughtException", (e) => reportLate(e, false));
+  process.on("unhandledRejection", (reason) => reportLate(reason, true));
   if (protectProcess) {
     const message = "process.exit() would stop the kernel; use the notebook's Kernel > Restart instead";
     process.exit = ((code?: number) => {

@@ -2,11 +2,13 @@
  * `otp-lab kernel CONNECTION_FILE`: runs the kernel (Jupyter starts it this way, from the kernelspec's argv).
  *
  * The protocol thread is spawned first, before the rest of the kernel is even loaded, so that binding the
- * sockets overlaps with loading the runtime: start-up is the longer of the two, not their sum.
+ * sockets overlaps with loading the runtime: start-up is the longer of the two, not their sum. The TypeScript
+ * threads start right after it, for the same reason.
  */
 import { readFileSync, writeSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { createInterruptBuffer } from "./interrupt.js";
+import { prestartTypeScript } from "./ts-client.js";
 import type { ConnectionInfo } from "./wire.js";
 
 export async function main(argv: string[]): Promise<number> {
@@ -31,6 +33,9 @@ export async function main(argv: string[]): Promise<number> {
   });
   protocol.stdout.resume();
   protocol.stderr.resume();
+  // The TypeScript threads load while the kernel starts: the first cell then needs no wait (ts-client.ts). The
+  // executor takes them over if its options match (the notebook's folder, type checking on or off).
+  prestartTypeScript({ cwd: process.cwd(), typecheck: process.env.OTP_LAB_TYPECHECK !== "0" });
   try {
     const { startKernel } = await import("./kernel.js");
     await startKernel({ protocol, interruptBuffer });

@@ -9,8 +9,10 @@
  * "the new one wins", as at run time. Only the cells a cell actually references enter its program, and only the
  * new cell is checked, so the cost per cell stays flat as the notebook grows.
  *
- * Assigning to a variable declared by an earlier cell is fine at run time (cells share globals) but is an
- * assignment to an import here (TS2632); it is dropped for `let`/`var` and explained for `const`.
+ * Assigning to a variable declared by an earlier cell is fine at run time (cells share globals). An earlier
+ * `let`/`var` therefore enters the header as `declare let x: typeof import(cell).x`, assignable with the type it was
+ * declared with (`q = "s"` after `let q = 1` is a type error, as it would be in one file); other names are imports,
+ * and assigning to one (TS2632) is explained (a `const`: redeclare it with `let`).
  */
 import type * as TS from "typescript";
 import { existsSync } from "node:fs";
@@ -236,7 +238,7 @@ export class CellLanguageService {
       ...this.service.getSyntacticDiagnostics(this.draftPath),
       ...this.service.getSemanticDiagnostics(this.draftPath),
     ];
-    return this.mapDiagnostics(diags, code, offset);
+    return this.mapDiagnostics(diags, code, offset, shape);
   }
 
   /**
@@ -319,15 +321,22 @@ export class CellLanguageService {
   private cellText(code: string, shape: CellShape, all: boolean): { text: string; offset: number } {
     const byModule = new Map<string, { values: string[]; types: string[] }>();
     const names = all ? this.bindings.keys() : shape.referenced.values();
+    // An earlier cell's `let`/`var` is assignable, with the type it was declared with: a local declared with the
+    // type of the export, not an import (read-only, TS2632).
+    let variables = "";
     for (const name of names) {
       if (shape.declared.has(name)) continue;
       const b = this.bindings.get(name);
       if (!b) continue;
+      if ((b.kind === "let" || b.kind === "var") && !b.typeOnly) {
+        variables += `declare let ${name}: typeof import(${JSON.stringify(b.from)}).${name}; `;
+        continue;
+      }
       let g = byModule.get(b.from);
       if (!g) byModule.set(b.from, (g = { values: [], types: [] }));
       (b.typeOnly ? g.types : g.values).push(name);
     }
-    let header = "";
+    let header = variables;
     for (const [from, g] of byModule) {
       const spec = JSON.stringify(from);
       if (g.values.length) header += `import { ${g.values.join(", ")} } from ${spec}; `;
@@ -346,7 +355,7 @@ export class CellLanguageService {
     return { text, offset: header.length + 1 };
   }
 
-  private mapDiagnostics(diags: readonly TS.Diagnostic[], code: string, offset: number): CellDiagnostic[] {
+  private mapDiagnostics(diags: readonly TS.Diagnostic[], code: string, offset: number, shape: CellShape): CellDiagnostic[] {
     const ts = this.ts;
     const sf = ts.createSourceFile("cell.ts", code, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
     const out: CellDiagnostic[] = [];
@@ -364,6 +373,13 @@ export class CellLanguageService {
           kind === "preload"
             ? `Cannot assign to '${name}' because it is provided by the kernel; declare your own with 'let ${name} = ...' instead.`
             : `Cannot assign to '${name}' because an earlier cell declared it as a ${kind ?? "constant"}; redeclare it with 'let ${name} = ...' to make it assignable.`;
+      } else if (d.code === 2322 && d.length !== undefined) {
+        // "Type 'string' is not assignable to type 'number'." at `q` in `q = "s"`, q an earlier cell's `let`.
+        const name = code.slice(start, start + d.length);
+        const kind = shape.declared.has(name) ? undefined : this.bindings.get(name)?.kind;
+        if ((kind === "let" || kind === "var") && ASSIGNMENT.test(code.slice(start + d.length))) {
+          message += `\n'${name}' keeps the type an earlier cell declared it with; redeclare it with '${kind} ${name} = ...' to change its type.`;
+        }
       }
       const lc = sf.getLineAndCharacterOfPosition(Math.min(start, code.length));
       out.push({ message, line: lc.line + 1, column: lc.character + 1, code: d.code });
@@ -371,6 +387,9 @@ export class CellLanguageService {
     return out;
   }
 }
+
+/** What follows the target of an assignment: `=` (not `==`, `=>`) or a compound assignment operator. */
+const ASSIGNMENT = /^\s*(?:=(?![=>])|(?:\*\*|<<|>>>?|&&|\|\||\?\?|[-+*/%&|^])=)/;
 
 function hasLocalImport(code: string): boolean {
   return /\bfrom\s*["']\.{1,2}\/|\bimport\s*\(?\s*["']\.{1,2}\/|\brequire\s*\(\s*["']\.{1,2}\//.test(code);

@@ -3,6 +3,7 @@
  * workers — on a TypeScript-blue rounded square. PNG is encoded by hand (zlib + CRC-32): it needs no dependency.
  */
 import { deflateSync } from "node:zlib";
+import { crc32 } from "./crc32.js";
 
 type RGBA = [number, number, number, number];
 
@@ -64,22 +65,6 @@ export function drawLogo(size: number): Uint8Array {
     }
   }
   return px;
-}
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(buf: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 function chunk(type: string, data: Uint8Array): Buffer {

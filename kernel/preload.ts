@@ -7,7 +7,8 @@
  * JavaScript or Node global (say a runtime export called `Map`) is skipped too, and listed.
  *
  * One runtime per kernel: when the runtime module offers `Runtime` and `setRuntime`, a runtime with the
- * virtual clock, automatic driving and the kernel's interrupt guard is installed as the default one.
+ * virtual clock, automatic driving and the kernel's interrupt guard is installed as the default one. When it
+ * offers a `Logger`, its crash and supervisor reports are shown in the running cell's output (`reports.ts`).
  */
 import { fileURLToPath } from "node:url";
 import type { DisplaySink } from "../widgets/display-sink.js";
@@ -114,6 +115,17 @@ export async function preload(options: PreloadOptions): Promise<PreloadResult> {
       }
     } catch (err) {
       notes.push(`runtime: could not create the kernel's runtime (${firstLine(err instanceof Error ? err.message : String(err))}).`);
+    }
+  }
+
+  // The runtime's crash and supervisor reports (Elixir's Logger) go to the running cell's output.
+  const runtimeLogger = rt?.Logger as { addHandler?: unknown } | undefined;
+  if (runtimeLogger && typeof runtimeLogger.addHandler === "function") {
+    try {
+      const { installReports } = (await import("./reports.js")) as typeof import("./reports.js");
+      installReports(runtimeLogger as import("./reports.js").LoggerLike);
+    } catch (err) {
+      notes.push(`runtime: crash reports are not shown (${firstLine(err instanceof Error ? err.message : String(err))}).`);
     }
   }
 

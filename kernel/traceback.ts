@@ -27,6 +27,7 @@ interface CellRecord {
 const RED = "\x1b[31m";
 const CYAN = "\x1b[36m";
 const GREEN = "\x1b[32m";
+const YELLOW = "\x1b[33m";
 const RESET = "\x1b[0m";
 const BOLD = "\x1b[1m";
 
@@ -34,8 +35,14 @@ const KERNEL_DIR = fileURLToPath(new URL(".", import.meta.url));
 const CELL_PREFIX = "otp-lab-cell:";
 
 export class CellRegistry {
+  /** The newest registry (one per executor): the runtime's crash reports map their frames through it (reports.ts). */
+  static latest: CellRegistry | null = null;
   private readonly cells = new Map<string, CellRecord>();
   private seq = 0;
+
+  constructor() {
+    CellRegistry.latest = this;
+  }
 
   /** Registers a compiled cell; returns the file name to give to `vm.Script`. */
   register(label: string, source: string, mapText: string): string {
@@ -58,10 +65,27 @@ export class CellRegistry {
     }
   }
 
-  /** Turns anything thrown into error content with a mapped traceback. */
-  format(err: unknown): ErrorContent {
-    const { ename, evalue } = describe(err);
-    const lines: string[] = [];
+  /** The innermost cell frame of a V8 stack (an `Error`'s), mapped to the cell's own line; null if none. */
+  site(stack: string): { label: string; line: number; column: number } | null {
+    for (const raw of stack.split("\n")) {
+      const m = FRAME.exec(raw);
+      if (!m || !m[2]!.startsWith(CELL_PREFIX)) continue;
+      const o = this.original(m[2]!, Number(m[3]), Number(m[4]));
+      if (o) return { label: o.label, line: o.line, column: o.column };
+    }
+    return null;
+  }
+
+  /**
+   * Turns anything thrown into error content with a mapped traceback. `late`: for an error raised outside the
+   * cell's own run (a timer, an unhandled rejection), where it came from, added to `evalue` in parentheses, and
+   * an optional first line saying that the cell it is shown in did not raise it.
+   */
+  format(err: unknown, late?: { from: string; note?: string }): ErrorContent {
+    const described = describe(err);
+    const ename = described.ename;
+    const evalue = late ? `${described.evalue} (${late.from})` : described.evalue;
+    const lines: string[] = late?.note ? [`${YELLOW}${late.note}${RESET}`] : [];
     let excerpt: string[] | null = null;
     const frames: string[] = [];
     // An interrupt's stack is the kernel's own (the interrupted code left no frames): show none.

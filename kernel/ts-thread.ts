@@ -5,15 +5,17 @@
  * on its own thread: the kernel answers `kernel_info` without waiting for it, and the main thread, which runs
  * user code, never blocks on it (an interrupt can stop a cell that waits for a slow check).
  *
- * Requests are handled one at a time, in order. See `ts-client.ts` for the message shapes.
+ * Requests are handled one at a time, in order. See `ts-client.ts` for the message shapes. The kernel also runs
+ * this file without type checking (`typecheck: false`), as a light thread that compiles the first cell while the
+ * checker warms up (ts-client.ts).
  */
-import { createRequire } from "node:module";
 import { parentPort, workerData } from "node:worker_threads";
 import type * as TS from "typescript";
 import { compileCell, type CellScript, type CompileError } from "./transform.js";
 import { CellLanguageService, type Dependencies, type PreloadModule } from "./language-service.js";
 import { isComplete } from "./is-complete.js";
 import { log } from "./log.js";
+import { loadTypeScript, saveTypeScriptCache } from "./ts-load.js";
 import type { TsRequest, TsResponse } from "./ts-client.js";
 
 interface ThreadData {
@@ -65,13 +67,18 @@ function handle(req: TsRequest): unknown {
           const ls = languageService();
           deps = ls.dependencies(req.code);
           errors = ls.check(req.code);
+          checked = true;
         } catch (err) {
           // A crash inside the type checker must not stop the learner's code from running (nor be reused).
           log("type check failed", err);
           deps = { uses: null, declares: deps.declares };
         }
         log(`checked in ${(performance.now() - t0).toFixed(1)} ms`);
-        if (errors.length > 0) return { ok: false, kind: "type", errors, deps } satisfies PrepareResult;
+        if (errors.length > 0) {
+          // A cell checked after it ran (the first cell, see ts-client.ts): its declarations exist all the same.
+          if (req.ran && req.commit) commit(req.code);
+          return { ok: false, kind: "type", errors, deps } satisfies PrepareResult;
+        }
       }
       if (req.commit) commit(req.code);
       return { ok: true, script: compiled.script, deps } satisfies PrepareResult;
@@ -95,6 +102,9 @@ const box = new Box({ name: "x", size: xs.length });
 async function later(ms: number): Promise<string> { return \`\${ms}\`; }
 const text = await later(box.value.size);
 ({ text, total: xs.reduce((a, b) => a + b, 0) })`;
+
+/** Whether a cell has been type-checked (the warm-up then has nothing left to do). */
+let checked = false;
 
 /** Compiled cells by source: running a cell again does not compile it again. */
 const compiled = new Map<string, ReturnType<typeof compileCell>>();
@@ -125,9 +135,13 @@ function commit(code: string): void {
  */
 const TEXT_ONLY: Dependencies = { uses: [], declares: [] };
 
-/** `deps`: what the result depends on besides the text (see `CellLanguageService.dependencies`). */
+/**
+ * `deps`: what the result depends on besides the text (see `CellLanguageService.dependencies`). `late`: set on the
+ * main thread (never sent) for a cell compiled before the type checker was ready, which runs before its check:
+ * the check's errors (see ts-client.ts).
+ */
 export type PrepareResult =
-  | { ok: true; script: CellScript; deps: Dependencies }
+  | { ok: true; script: CellScript; deps: Dependencies; late?: Promise<CompileError[]> }
   | { ok: false; kind: "syntax" | "type"; errors: CompileError[]; deps: Dependencies };
 
 function pump(): void {
@@ -156,24 +170,31 @@ parentPort!.on("message", (req: TsRequest) => {
   if (ts) pump();
 });
 
-// require(), not import(): TypeScript is one 9 MB CommonJS file, and importing it as ESM first scans the whole
-// text for its export names (half a second of the thread's start on a busy machine).
-ts = createRequire(import.meta.url)("typescript") as typeof TS;
-log("typescript loaded");
+// With a V8 code cache where there is one (ts-load.ts).
+ts = loadTypeScript();
 pump();
 // Warm up while the learner reads the first cell (requests that arrive meanwhile wait): the compiler's first run
 // and the language service (libraries, preloaded modules, a first check) would otherwise all fall on it.
+// Only what no cell has done yet: when the first cells came before the warm-up (they were waiting for TypeScript),
+// the next cell must not wait for a warm-up that is no longer needed.
 setImmediate(() => {
   try {
-    compileCell(ts, WARM_UP_CELL, { fileName: "cell.ts" });
+    if (compiled.size === 0) compileCell(ts, WARM_UP_CELL, { fileName: "cell.ts" });
     log("compiler warm");
     pump();
-    if (!data.typecheck) return;
-    languageService().warmCheck(WARM_UP_CELL);
+    if (!data.typecheck) {
+      parentPort!.postMessage({ id: 0, event: "warm" } satisfies TsResponse);
+      saveTypeScriptCache();
+      return;
+    }
+    if (!checked) languageService().warmCheck(WARM_UP_CELL);
     log("type checker warm");
   } catch (err) {
     // Only a warm-up: the cells themselves report what goes wrong.
     log("warm-up failed", err);
   }
   pump();
+  // The client may now stop sending the first cell to the compile-only thread (ts-client.ts).
+  parentPort!.postMessage({ id: 0, event: "warm" } satisfies TsResponse);
+  saveTypeScriptCache();
 });

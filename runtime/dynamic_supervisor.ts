@@ -47,6 +47,8 @@ export interface DynState {
   restarts: number[];
   gaveUp?: { t: number };
   reactions?: number;
+  /** The module reports name (`#PID<0.90.0> (Task.Supervisor)`); Elixir's `Supervisor.Default` when absent. */
+  mod?: string;
 }
 
 export interface DynamicOptions extends StartOptions {
@@ -85,7 +87,7 @@ function dynCallbacks(rt: Runtime): GenServerCallbacks<DynState> {
 
   function* restartChild(st: DynState, pid: Pid, c: DynChild): Blocking<"ok" | "shutdown"> {
     if (!addRestart(st.restarts, rt.now(), st.intensity, st.period)) {
-      report(rt, st.self, "shutdown", "reached_max_restart_intensity", pid, c.id);
+      report(rt, st.self, "shutdown", "reached_max_restart_intensity", pid, c.id, c, st.mod);
       st.gaveUp = { t: rt.now() };
       st.children.delete(pid);
       return "shutdown";
@@ -102,7 +104,7 @@ function dynCallbacks(rt: Runtime): GenServerCallbacks<DynState> {
       st.children.delete(pid); // ignore on restart deletes the child (R73)
       return "ok";
     }
-    report(rt, st.self, "start_error", s[1], ["restarting", pid], c.id);
+    report(rt, st.self, "start_error", s[1], ["restarting", pid], c.id, c, st.mod);
     recordRestart(rt, st.self, c.id, pid, null, (st.reactions = (st.reactions ?? 0) + 1));
     st.children.set(pid, { restarting: c });
     rt.send(st.self, ["$gen_restart", pid]); // a plain message, not a cast (R73)
@@ -113,14 +115,14 @@ function dynCallbacks(rt: Runtime): GenServerCallbacks<DynState> {
     const e = st.children.get(pid);
     if (!e || isRestarting(e)) return "ok";
     if (e.restart === "permanent") {
-      report(rt, st.self, "child_terminated", reason, pid, e.id);
+      report(rt, st.self, "child_terminated", reason, pid, e.id, e, st.mod);
       return yield* restartChild(st, pid, e);
     }
     if (isCleanExit(reason)) {
       st.children.delete(pid);
       return "ok";
     }
-    report(rt, st.self, "child_terminated", reason, pid, e.id);
+    report(rt, st.self, "child_terminated", reason, pid, e.id, e, st.mod);
     if (e.restart === "transient") return yield* restartChild(st, pid, e);
     st.children.delete(pid);
     return "ok";
@@ -131,7 +133,7 @@ function dynCallbacks(rt: Runtime): GenServerCallbacks<DynState> {
     const self = st.self;
     const waiting = new Map<Pid, DynChild>();
     const byTime = new Map<number, Pid[]>();
-    const errors: Array<[Term, Pid]> = [];
+    const errors: Array<[Term, Pid, DynChild]> = [];
     // monitor_child/1 for every child first: monitor, unlink, and take a pending EXIT (the child already died).
     // Pending EXITs are collected in one pass over the mailbox, not one scan per child: with 100,000 children
     // a per-child scan is quadratic (on the BEAM the mailbox stays short here, as children die later).
@@ -154,7 +156,7 @@ function dynCallbacks(rt: Runtime): GenServerCallbacks<DynState> {
       if (pendingExit.has(pid)) {
         const reason = pendingExit.get(pid);
         rt.demonitor(self, mon, true);
-        if (!(reason === "normal" && e.restart !== "permanent")) errors.push([reason, pid]);
+        if (!(reason === "normal" && e.restart !== "permanent")) errors.push([reason, pid, e]);
         continue;
       }
       waiting.set(pid, e);
@@ -195,13 +197,13 @@ function dynCallbacks(rt: Runtime): GenServerCallbacks<DynState> {
         (c.shutdown === "brutal_kill" && reason === "killed") ||
         reason === "shutdown" ||
         (c.restart !== "permanent" && isCleanExit(reason));
-      if (!expected) errors.push([reason, pid]);
+      if (!expected) errors.push([reason, pid, c]);
     }
-    for (const [reason, pid] of errors) report(rt, self, "shutdown_error", reason, pid, undefined);
+    for (const [reason, pid, c] of errors) report(rt, self, "shutdown_error", reason, pid, undefined, c, st.mod);
   }
 
   return {
-    init([opts, modInit]: [DynamicOptions, ((arg: Term) => Term) | null, Term]) {
+    init([opts, modInit, modName]: [DynamicOptions, ((arg: Term) => Term) | null, string | undefined]) {
       const self = rt.self();
       self.trapExit = true;
       let flags: Record<string, unknown> = opts as Record<string, unknown>;
@@ -231,6 +233,7 @@ function dynCallbacks(rt: Runtime): GenServerCallbacks<DynState> {
         children: new Map(),
         restarts: [],
       };
+      if (modName) st.mod = modName;
       return ["ok", st];
     },
 
@@ -304,8 +307,8 @@ function dynCall(sup: Sup, req: Term, what: string): Op<any> {
   return new Op(rt, () => doCall(rt, sup, "$gen_call", req, Infinity, (r) => [r, ["Elixir.GenServer", "call", list<Term>(sup, req, "infinity")]]), `DynamicSupervisor.${what}`, Array.isArray(req) ? [sup, ...req.slice(1)] : [sup]);
 }
 
-function start(rt: Runtime, opts: DynamicOptions, modInit: ((arg: Term) => Term) | null, link: boolean): Op<StartResult> {
-  return new Op(rt, () => startBehaviour(rt, dynModule(rt), [opts, modInit], { name: opts.name, timeout: opts.timeout, link, behaviourName: "dynamic_supervisor", kind: "dynamic_supervisor" }), "DynamicSupervisor.startLink");
+function start(rt: Runtime, opts: DynamicOptions, modInit: ((arg: Term) => Term) | null, link: boolean, modName?: string): Op<StartResult> {
+  return new Op(rt, () => startBehaviour(rt, dynModule(rt), [opts, modInit, modName], { name: opts.name, timeout: opts.timeout, link, behaviourName: "dynamic_supervisor", kind: "dynamic_supervisor" }), "DynamicSupervisor.startLink");
 }
 
 export const DynamicSupervisor = {
@@ -317,7 +320,7 @@ export const DynamicSupervisor = {
     if (optsOrModule instanceof Module) {
       const m = optsOrModule;
       const init = (m.current.callbacks as { init: (a: Term) => Term }).init;
-      return start(m.rt, opts, () => init.call(m.current.callbacks, arg), true);
+      return start(m.rt, opts, () => init.call(m.current.callbacks, arg), true, m.name);
     }
     return start(getRuntime(), optsOrModule, null, true);
   },
@@ -340,6 +343,11 @@ export const DynamicSupervisor = {
   countChildren: (sup: Sup): Op<ChildCounts> => dynCall(sup, "count_children", "countChildren"),
   stop: (sup: Sup, reason: Term = "normal"): Op<"ok"> => GenServer.stop(sup, reason),
 };
+
+/** `DynamicSupervisor.startLink(opts)` whose reports name module `modName` (a Task.Supervisor's). */
+export function startDynamic(opts: DynamicOptions, modName: string): Op<StartResult> {
+  return start(getRuntime(), opts, null, true, modName);
+}
 
 /** The state of a live DynamicSupervisor process (for snapshots), else undefined. */
 export function dynamicState(p: Pid): DynState | undefined {

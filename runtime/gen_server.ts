@@ -23,6 +23,7 @@ import { getRuntime } from "./default.js";
 import { Op } from "./op.js";
 import { Module, ModuleVersion, codeTable, type CodeUser } from "./code.js";
 import { ExitSignal, formatTerm, list, reasonFromThrow, type Term } from "./terms.js";
+import { NO_MESSAGE, logGenServerTerminate } from "./logger.js";
 import type { Timer } from "./clock.js";
 
 export type From = [Pid, Ref];
@@ -120,7 +121,7 @@ export const genServerBehaviour: Behaviour = {
       d.timer = null;
     }
     if (Array.isArray(msg) && msg[0] === "$system") return handleSystem(p, d, msg);
-    if (Array.isArray(msg) && msg[0] === CRASH && msg.length === 2) return terminateAndExit(p, d, msg[1]);
+    if (Array.isArray(msg) && msg[0] === CRASH && msg.length === 2) return terminateAndExit(p, d, msg[1], undefined, NO_MESSAGE);
     if (d.suspended) {
       (d.deferred ??= []).push(msg);
       return;
@@ -144,7 +145,7 @@ export const genServerBehaviour: Behaviour = {
  */
 function fastDispatch(p: Pid, d: GenServerData, msg: Term): Blocking<void> | void {
   if (d.delay || !Array.isArray(msg)) return dispatch(p, d, msg);
-  if (isParentExit(p, d, msg)) return terminateAndExit(p, d, msg[2]);
+  if (isParentExit(p, d, msg)) return terminateAndExit(p, d, msg[2], undefined, msg);
   const tag = msg[0];
   const v = d.mod.current;
   const cbs = v.callbacks;
@@ -165,12 +166,12 @@ function fastDispatch(p: Pid, d: GenServerData, msg: Term): Blocking<void> | voi
     }
   } catch (err) {
     d.runningCode = null;
-    return terminateAndExit(p, d, reasonFromThrow(err)); // R25
+    return terminateAndExit(p, d, reasonFromThrow(err), undefined, msg); // R25
   }
-  if (isGen(result)) return finishCallback(p, d, result, from);
+  if (isGen(result)) return finishCallback(p, d, result, from, msg);
   d.runningCode = null;
   if (simpleResult(d, result, from)) return;
-  return handleResult(p.rt, p, d, result, from);
+  return handleResult(p.rt, p, d, result, from, msg);
 }
 
 /** Applies `{reply, R, S}` / `{noreply, S}` without an extra element; false for any other result. */
@@ -193,16 +194,16 @@ function simpleResult(d: GenServerData, result: Term, from: From | null): boolea
  * `(function* () {...})()` inside fastDispatch is a new generator function per message, and V8 gives each
  * one its own prototype object and hidden class (every supervisor message paid for one).
  */
-function* finishCallback(p: Pid, d: GenServerData, g: Blocking<Term>, from: From | null): Blocking<void> {
+function* finishCallback(p: Pid, d: GenServerData, g: Blocking<Term>, from: From | null, msg: Term): Blocking<void> {
   let r: Term;
   try {
     r = yield* g;
   } catch (err) {
     d.runningCode = null;
-    return yield* terminateAndExit(p, d, reasonFromThrow(err)); // R25
+    return yield* terminateAndExit(p, d, reasonFromThrow(err), undefined, msg); // R25
   }
   d.runningCode = null;
-  if (!simpleResult(d, r, from)) yield* handleResult(p.rt, p, d, r, from);
+  if (!simpleResult(d, r, from)) yield* handleResult(p.rt, p, d, r, from, msg);
 }
 
 /** R23: the parent's exit signal, trapped, stops the server through terminate — even with reason normal. */
@@ -212,7 +213,7 @@ function isParentExit(p: Pid, d: GenServerData, msg: Term): msg is [string, Pid,
 
 function* dispatch(p: Pid, d: GenServerData, msg: Term): Blocking<void> {
   const rt = p.rt;
-  if (isParentExit(p, d, msg)) return yield* terminateAndExit(p, d, msg[2]);
+  if (isParentExit(p, d, msg)) return yield* terminateAndExit(p, d, msg[2], undefined, msg);
   if (d.delay) yield* sleep(d.delay);
   const v = d.mod.current;
   const cbs = v.callbacks;
@@ -233,13 +234,14 @@ function* dispatch(p: Pid, d: GenServerData, msg: Term): Blocking<void> {
     }
   } catch (err) {
     d.runningCode = null;
-    return yield* terminateAndExit(p, d, reasonFromThrow(err)); // R25: a callback exception
+    return yield* terminateAndExit(p, d, reasonFromThrow(err), undefined, msg === GS_TIMEOUT ? "timeout" : msg); // R25: a callback exception
   }
   d.runningCode = null;
-  yield* handleResult(rt, p, d, result, from);
+  yield* handleResult(rt, p, d, result, from, msg === GS_TIMEOUT ? "timeout" : msg);
 }
 
-function* handleResult(rt: Runtime, p: Pid, d: GenServerData, result: Term, from: From | null): Blocking<void> {
+/** Applies a callback's result; `msg` is the message it handled (for the crash report, logger.ts). */
+function* handleResult(rt: Runtime, p: Pid, d: GenServerData, result: Term, from: From | null, msg: Term): Blocking<void> {
   for (;;) {
     if (Array.isArray(result)) {
       const tag = result[0];
@@ -248,6 +250,7 @@ function* handleResult(rt: Runtime, p: Pid, d: GenServerData, result: Term, from
         d.state = result[2];
         const next = isContinue(result[3]) ? yield* continueWith(p, d, result[3]) : plainExtra(rt, p, d, result[3]);
         if (next === undefined) return;
+        if (isContinue(result[3])) msg = result[3];
         result = next;
         from = null;
         continue;
@@ -256,6 +259,7 @@ function* handleResult(rt: Runtime, p: Pid, d: GenServerData, result: Term, from
         d.state = result[1];
         const next = isContinue(result[2]) ? yield* continueWith(p, d, result[2]) : plainExtra(rt, p, d, result[2]);
         if (next === undefined) return;
+        if (isContinue(result[2])) msg = result[2];
         result = next;
         from = null;
         continue;
@@ -266,14 +270,14 @@ function* handleResult(rt: Runtime, p: Pid, d: GenServerData, result: Term, from
         const reason = result[1];
         const replyTo = from;
         const replyValue = result[2];
-        return yield* terminateAndExit(p, d, reason, () => reply(replyTo, replyValue));
+        return yield* terminateAndExit(p, d, reason, () => reply(replyTo, replyValue), msg);
       }
       if (tag === "stop" && result.length === 3) {
         d.state = result[2];
-        return yield* terminateAndExit(p, d, result[1]);
+        return yield* terminateAndExit(p, d, result[1], undefined, msg);
       }
     }
-    return yield* terminateAndExit(p, d, ["bad_return_value", result]); // R20
+    return yield* terminateAndExit(p, d, ["bad_return_value", result], undefined, msg); // R20
   }
 }
 
@@ -307,7 +311,7 @@ function* continueWith(p: Pid, d: GenServerData, extra: [string, Term]): Blockin
     return isGen(r) ? yield* r : r;
   } catch (err) {
     d.runningCode = null;
-    yield* terminateAndExit(p, d, reasonFromThrow(err));
+    yield* terminateAndExit(p, d, reasonFromThrow(err), undefined, extra);
     return undefined;
   } finally {
     d.runningCode = null;
@@ -324,8 +328,11 @@ function armTimeout(rt: Runtime, p: Pid, d: GenServerData, ms: number): void {
   d.timer = t;
 }
 
-/** Calls terminate/2 (R25), then exits with `reason` (or with terminate's own exception). */
-function* terminateAndExit(p: Pid, d: GenServerData, reason: Term, beforeExit?: () => void): Blocking<never> {
+/**
+ * Calls terminate/2 (R25), then exits with `reason` (or with terminate's own exception). An abnormal exit is
+ * reported (`GenServer ... terminating`, logger.ts) with `last`, the message being handled.
+ */
+function* terminateAndExit(p: Pid, d: GenServerData, reason: Term, beforeExit: (() => void) | undefined, last: Term): Blocking<never> {
   const v = d.mod.current;
   const cbs = v.callbacks;
   let exitReason = reason;
@@ -338,6 +345,7 @@ function* terminateAndExit(p: Pid, d: GenServerData, reason: Term, beforeExit?: 
     }
     d.runningCode = null;
   }
+  logGenServerTerminate(p, exitReason, last, d.state);
   beforeExit?.();
   throw new ExitSignal(exitReason);
 }
@@ -416,7 +424,7 @@ function* handleSystem(p: Pid, d: GenServerData, msg: Term[]): Blocking<void> {
     }
     case "terminate": {
       const reason = (req as [string, Term])[1];
-      return yield* terminateAndExit(p, d, reason, () => reply(from, "ok"));
+      return yield* terminateAndExit(p, d, reason, () => reply(from, "ok"), list()); // OTP's last message: []
     }
     case "get_status":
       reply(from, { pid: p, module: d.mod.name, version: d.version, state: d.state, suspended: d.suspended });
@@ -510,7 +518,7 @@ function* genInit(
     self.behaviour = genServerBehaviour;
     ack(["ok", self]);
     const next = isContinue(result[2]) ? yield* continueWith(self, d, result[2]) : plainExtra(rt, self, d, result[2]);
-    if (next !== undefined) yield* handleResult(rt, self, d, next, null);
+    if (next !== undefined) yield* handleResult(rt, self, d, next, null, isContinue(result[2]) ? result[2] : NO_MESSAGE);
     return;
   }
   if (result === "ignore") {

@@ -52,6 +52,7 @@ export { kill, crash, injectDelay, chaos, ChaosMonkey, seededRandom, type ChaosO
 export { defmodule, hotSwap, purgeModule, softPurgeModule, loadNewVersion, serversOf, type SwapResult } from "./hot_swap.js";
 export { list, ErlList, Crash, ExitSignal, RuntimeError, formatTerm, termEquals, isCleanExit, type Term } from "./terms.js";
 export { Metrics, metrics, type MetricsOptions } from "./metrics.js";
+export { Logger, LogReport, type LogLevel, type LogLevelSetting, type LogHandler, type ReportKind, type StackFormatter } from "./logger.js";
 export { DemoResult, demoOneForOne, demoOneForAll, demoRestForOne, demoRestartTypes, demoIntensity, demoCascade, demoDynamic } from "./demos.js";
 export { registerRenderer, JUPYTER_DISPLAY, type MimeBundle, type RenderableKind } from "./display-hook.js";
 export type * from "./observe.js";

@@ -13,6 +13,28 @@
 import type { Blocking } from "./process.js";
 import type { Runtime } from "./runtime.js";
 
+/**
+ * Told of each Op made outside any process (by a notebook cell, a test), when set: a host can warn about Ops that
+ * were never run (the kernel does, at the end of a cell). Ops made inside processes are not reported: a process
+ * body `yield*`s what it makes. Unset, it costs one comparison per Op.
+ */
+let observer: ((op: Op<unknown>) => void) | null = null;
+
+/** Sets (or, with null, removes) the observer of Ops made outside processes. Not part of the notebook's scope. */
+export function observeOps(fn: ((op: Op<unknown>) => void) | null): void {
+  observer = fn;
+}
+
+/** Whether `op` has run: been awaited, `yield*`ed or `.sync()`ed. */
+export function opRan(op: Op<unknown>): boolean {
+  return op["ran"];
+}
+
+/** The call `op` stands for, as `toString()` shows it: `GenServer.call(#PID<0.85.0>, "get")`. */
+export function opCall(op: Op<unknown>): string {
+  return op["describeCall"]();
+}
+
 export class Op<T> implements PromiseLike<T> {
   /** Set when the operation is first run (awaited, `yield*`ed or `.sync()`ed): an Op that never ran did nothing. */
   private ran = false;
@@ -25,7 +47,9 @@ export class Op<T> implements PromiseLike<T> {
     readonly what: string,
     /** The arguments it was made with, shown when the Op itself is printed (`GenServer.call(#PID<0.85.0>, "get")`). */
     private readonly args?: readonly unknown[],
-  ) {}
+  ) {
+    if (observer !== null && rt.current === null) observer(this);
+  }
 
   /** A new run of the operation. */
   protected start(): Blocking<T> {
@@ -63,9 +87,14 @@ export class Op<T> implements PromiseLike<T> {
    * forget \`await\`?`.
    */
   toString(): string {
-    const args = this.shownArgs();
-    const call = `${this.what}(${args ? args.map((a) => formatArg(a, 0)).join(", ") : "…"})`;
+    const call = this.describeCall();
     return this.ran ? `Op ${call} — already run; each \`await\` runs it again` : `Op ${call} — not run: did you forget \`await\`?`;
+  }
+
+  /** The call as it would be written: `GenServer.call(#PID<0.85.0>, "get")`. */
+  private describeCall(): string {
+    const args = this.shownArgs();
+    return `${this.what}(${args ? args.map((a) => formatArg(a, 0)).join(", ") : "…"})`;
   }
 
   /** `console.log`, `util.inspect` and cell results show `toString()`, not the runtime inside. */

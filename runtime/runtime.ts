@@ -23,6 +23,7 @@ import { RealClock, TimerHeap, VirtualClock, type Clock, type ClockKind, type Ti
 import { EventLog } from "./event-log.js";
 import { ExitSignal, formatTerm, reasonFromThrow, setPidFormatter, type Term } from "./terms.js";
 import type { RuntimeEvent } from "./observe.js";
+import { DEFAULT_LOG_LEVEL, logProcessCrash, type LogLevelSetting } from "./logger.js";
 
 setPidFormatter((p) => p.toString());
 
@@ -41,6 +42,8 @@ export interface RuntimeOptions {
   guard?: (run: () => void) => void;
   /** Events kept in `events` (older ones are dropped). Default 100,000. */
   eventCapacity?: number;
+  /** The least severe report shown (`Logger.level`, see logger.ts). Default "info". */
+  logLevel?: LogLevelSetting;
 }
 
 export interface SpawnOptions {
@@ -93,6 +96,8 @@ export class Runtime {
   current: Pid | null = null;
   autoDrive: boolean;
   guard: ((run: () => void) => void) | null;
+  /** This runtime's `Logger.level` (crash and supervisor reports, logger.ts). */
+  logLevel: LogLevelSetting;
 
   private nextId = 80;
   private runQueue: Pid[] = [];
@@ -111,6 +116,7 @@ export class Runtime {
     this.autoDrive = opts.autoDrive ?? false;
     this.guard = opts.guard ?? null;
     this.events = new EventLog(opts.eventCapacity);
+    this.logLevel = opts.logLevel ?? DEFAULT_LOG_LEVEL;
     this.shell = this.newShell();
   }
 
@@ -561,7 +567,12 @@ export class Runtime {
     } catch (err) {
       p.cont = null;
       p.recv = null;
-      if (p.pendingExit === undefined) p.pendingExit = reasonFromThrow(err);
+      if (p.pendingExit === undefined) {
+        const reason = reasonFromThrow(err);
+        p.pendingExit = reason;
+        // An exception nothing caught (not an `exit`): Elixir's "Process #PID<...> raised an exception".
+        if (!(err instanceof ExitSignal) && !p.driver && p !== this.shell) logProcessCrash(p, reason);
+      }
       return;
     }
     if (r.done) {

@@ -19,7 +19,7 @@ import { getRuntime } from "./default.js";
 import { Op } from "./op.js";
 import { Module } from "./code.js";
 import { GenServer, startBehaviour, doCall, type GenServerCallbacks, type StartResult, type StartOptions } from "./gen_server.js";
-import { ExitSignal, isCleanExit, list, termEquals, type Term } from "./terms.js";
+import { ExitSignal, formatTerm, isCleanExit, list, termEquals, type Term } from "./terms.js";
 import {
   checkChildSpec,
   checkFlags,
@@ -34,7 +34,8 @@ import {
   type StartFn,
   type SupFlags,
 } from "./child_spec.js";
-import { addRestart, report, recordRestart, shutdownChild, startChildI, type StartOutcome } from "./supervisor_common.js";
+import { addRestart, report, reportStarted, recordRestart, shutdownChild, startChildI, type StartOutcome } from "./supervisor_common.js";
+import { START_CALL } from "./logger.js";
 
 export interface SupState extends CheckedFlags {
   self: Pid;
@@ -72,15 +73,19 @@ function isOutcome(r: Outcome | Blocking<Outcome>): r is Outcome {
 
 // ------------------------------------------------------------------ starting and stopping children
 
-/** `start_children/2`: in start order; on failure report start_error and stop (R36, R37). */
-function* startChildren(rt: Runtime, st: SupState, inStartOrder: Child[]): Blocking<{ failed?: { id: Term; reason: Term } }> {
+/**
+ * `start_children/2`: in start order; on failure report start_error and stop (R36, R37). `restarting`: the
+ * children are restarted (a one_for_all or rest_for_one reaction), for the Logger's progress reports.
+ */
+function* startChildren(rt: Runtime, st: SupState, inStartOrder: Child[], restarting = false): Blocking<{ failed?: { id: Term; reason: Term } }> {
   for (const c of inStartOrder) {
     const r = yield* doStartChild(st, c);
     if (r[0] === "ok") {
       if (r[1] === null && c.restart === "temporary") removeChild(st, c);
       else c.pid = r[1];
+      if (r[1] instanceof Pid) reportStarted(rt, st.self, c.id, r[1], c, restarting, st.mod.name);
     } else {
-      report(rt, st.self, "start_error", r[1], c.pid, c.id);
+      report(rt, st.self, "start_error", r[1], c.pid, c.id, c, st.mod.name);
       return { failed: { id: c.id, reason: r[1] } };
     }
   }
@@ -117,7 +122,7 @@ function* doTerminate(rt: Runtime, st: SupState, c: Child): Blocking<void> {
   if (!(c.pid instanceof Pid)) return;
   const pid = c.pid;
   const r = yield* shutdownChild(rt, st.self, c, pid);
-  if (r !== "ok") report(rt, st.self, "shutdown_error", r[1], pid, c.id);
+  if (r !== "ok") report(rt, st.self, "shutdown_error", r[1], pid, c.id, c, st.mod.name);
 }
 
 function removeChild(st: SupState, c: Child): void {
@@ -148,14 +153,14 @@ function restartChild(rt: Runtime, st: SupState, pid: Pid, reason: Term): Outcom
   if (!c) return ["ok", st]; // R38: not a current child
   c.lastExit = reason;
   if (c.restart === "permanent") {
-    report(rt, st.self, "child_terminated", reason, pid, c.id);
+    report(rt, st.self, "child_terminated", reason, pid, c.id, c, st.mod.name);
     return restart(rt, st, c);
   }
   if (isCleanExit(reason)) {
     delChild(st, c);
     return autoShutdown(st, c);
   }
-  report(rt, st.self, "child_terminated", reason, pid, c.id);
+  report(rt, st.self, "child_terminated", reason, pid, c.id, c, st.mod.name);
   if (c.restart === "transient") return restart(rt, st, c);
   delChild(st, c);
   return autoShutdown(st, c);
@@ -172,7 +177,7 @@ function autoShutdown(st: SupState, c: Child): Outcome {
 /** `restart/3`: counts the restart toward the intensity (R43), then restarts by strategy. */
 function restart(rt: Runtime, st: SupState, c: Child): Outcome | Blocking<Outcome> {
   if (!addRestart(st.restarts, rt.now(), st.intensity, st.period)) {
-    report(rt, st.self, "shutdown", "reached_max_restart_intensity", c.pid, c.id);
+    report(rt, st.self, "shutdown", "reached_max_restart_intensity", c.pid, c.id, c, st.mod.name);
     st.gaveUp = { t: rt.now(), id: c.id };
     delChild(st, c);
     return ["shutdown", st];
@@ -203,10 +208,11 @@ function* restartOne(rt: Runtime, st: SupState, c: Child, reaction: number): Blo
     c.pid = r[1];
     c.restarts++;
     recordRestart(rt, st.self, c.id, oldPid, r[1], reaction);
+    if (r[1] instanceof Pid) reportStarted(rt, st.self, c.id, r[1], c, true, st.mod.name);
     return ["ok", st];
   }
   c.pid = oldPid instanceof Restarting ? oldPid : new Restarting(oldPid);
-  report(rt, st.self, "start_error", r[1], oldPid, c.id);
+  report(rt, st.self, "start_error", r[1], oldPid, c.id, c, st.mod.name);
   return tryAgain(rt, st, c.id, reaction);
 }
 
@@ -227,7 +233,7 @@ function* restartGroup(rt: Runtime, st: SupState, c: Child, reaction: number): B
   oldPids.set(c, oldPid);
   yield* terminateChildren(rt, st, group);
   const survivors = group.filter((x) => st.children.includes(x));
-  const res = yield* startChildren(rt, st, survivors.slice().reverse());
+  const res = yield* startChildren(rt, st, survivors.slice().reverse(), true);
   for (const x of survivors.slice().reverse()) {
     if (x.pid instanceof Pid) {
       x.restarts++;
@@ -296,6 +302,7 @@ function supervisorCallbacks(rt: Runtime): GenServerCallbacks<SupState> {
           if (r[1] === null && c.restart === "temporary") return ["reply", ["ok", null], st];
           c.pid = r[1];
           st.children.unshift(c);
+          if (r[1] instanceof Pid) reportStarted(rt, st.self, c.id, r[1], c, false, st.mod.name);
           return ["reply", r, st];
         }
         const what = r[1];
@@ -318,6 +325,7 @@ function supervisorCallbacks(rt: Runtime): GenServerCallbacks<SupState> {
         const r = yield* doStartChild(st, c);
         if (r[0] === "ok") {
           c.pid = r[1];
+          if (r[1] instanceof Pid) reportStarted(rt, st.self, c.id, r[1], c, false, st.mod.name);
           return ["reply", r, st];
         }
         return ["reply", r, st]; // R70: the raw start error, not counted, not retried
@@ -431,7 +439,10 @@ function countChildren(st: SupState): ChildCounts {
 
 /** Elixir's default child start for a GenServer module: `GenServer.startLink(module, arg)`. */
 export function startOfModule(m: Module, arg: Term): StartFn {
-  return () => GenServer.startLink(m as Module<GenServerCallbacks>, arg);
+  const start = () => GenServer.startLink(m as Module<GenServerCallbacks>, arg);
+  // Its `Start Call` in reports, written when a report needs it.
+  (start as unknown as Record<symbol, unknown>)[START_CALL] = () => `GenServer.startLink(${m.name}${arg === undefined ? "" : `, ${formatTerm(arg)}`})`;
+  return start;
 }
 
 const supModules = new WeakMap<Runtime, Module<GenServerCallbacks>>();

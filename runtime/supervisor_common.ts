@@ -11,6 +11,7 @@ import { ExitSignal, reasonFromThrow, isTuple, type Term } from "./terms.js";
 import type { Child, StartFn } from "./child_spec.js";
 import type { ReportContext } from "./observe.js";
 import { formatTerm } from "./terms.js";
+import { logChildStarted, logSupervisorReport, type ChildDescription } from "./logger.js";
 
 export type StartOutcome = ["ok", Pid] | ["ok", Pid, Term] | ["ok", null] | ["error", Term];
 
@@ -99,7 +100,12 @@ export function onSupervisorReport(rt: Runtime, fn: (r: SupervisorReport) => voi
   };
 }
 
-export function report(rt: Runtime, sup: Pid, context: ReportContext, reason: Term, child: Term, id: Term): void {
+/**
+ * A supervisor report: a `report` event, the raw report to listeners, and the Logger's `Child ... of Supervisor
+ * ...` report (`spec`: the child's spec, for its `Start Call`, `Restart`, `Shutdown` and `Type` lines; `supModule`:
+ * the supervisor's module, when it has one of its own).
+ */
+export function report(rt: Runtime, sup: Pid, context: ReportContext, reason: Term, child: Term, id: Term, spec?: ChildDescription, supModule?: string): void {
   const t = rt.now();
   const reasonText = formatTerm(reason);
   const idText = id !== undefined ? String(id) : undefined;
@@ -113,6 +119,12 @@ export function report(rt: Runtime, sup: Pid, context: ReportContext, reason: Te
   }
   const ls = listeners.get(rt);
   if (ls) for (const l of ls) l({ sup, context, reason, child, id });
+  logSupervisorReport(rt, sup, context, reason, child, id, spec, supModule);
+}
+
+/** The Logger's progress report of a child started by supervisor `sup` (a restart, or a first start). */
+export function reportStarted(rt: Runtime, sup: Pid, id: Term, pid: Pid, spec: ChildDescription, restart: boolean, supModule?: string): void {
+  logChildStarted(rt, sup, id, pid, spec, restart, supModule);
 }
 
 /**

@@ -8,10 +8,11 @@
  */
 
 import { Pid, Ref, TIMEOUT, type Blocking } from "./process.js";
-import { DynamicSupervisor, type DynamicOptions } from "./dynamic_supervisor.js";
+import { DynamicSupervisor, startDynamic, type DynamicOptions } from "./dynamic_supervisor.js";
 import { activeRuntime } from "./processes.js";
 import { Op } from "./op.js";
 import { ExitSignal, RuntimeError, list, reasonFromThrow, type Term } from "./terms.js";
+import { START_CALL, logTaskTerminate } from "./logger.js";
 import type { StartResult } from "./gen_server.js";
 import type { RestartType } from "./observe.js";
 import type { Shutdown } from "./child_spec.js";
@@ -27,33 +28,44 @@ export interface Task<T = Term> {
 
 const GO = "$task_go";
 
-/** The task process: waits for the work, runs it, sends `[ref, result]` to the owner (if any), exits normal. */
-function* taskBody(fun: () => Term | Blocking<Term>): Blocking<void> {
+/**
+ * The task process: waits for the work, runs it, sends `[ref, result]` to the owner (if any), exits normal. A
+ * function that raises or exits abnormally is reported (`Task #PID<...> started from #PID<...> terminating`).
+ */
+function* taskBody(fun: () => Term | Blocking<Term>, starter: Pid | null): Blocking<void> {
   const go = (yield { match: (m: Term) => Array.isArray(m) && m[0] === GO, timeout: Infinity }) as [string, Ref | null, Pid | null];
   const [, ref, owner] = go;
-  let r = fun();
-  if (r && typeof (r as Generator).next === "function" && typeof (r as Generator).throw === "function") r = yield* r as Blocking<Term>;
+  let r: Term;
+  try {
+    r = fun();
+    if (r && typeof (r as Generator).next === "function" && typeof (r as Generator).throw === "function") r = yield* r as Blocking<Term>;
+  } catch (err) {
+    const reason = reasonFromThrow(err);
+    const self = activeRuntime().current;
+    if (self) logTaskTerminate(self, owner ?? starter, fun, reason, err instanceof Error ? (err.stack ?? "") : "");
+    throw err instanceof ExitSignal ? err : new ExitSignal(reason); // reported here, not again as a plain process's crash
+  }
   if (ref && owner && owner.alive) owner.rt.deliver(owner, [ref, r]);
 }
 
-function taskSpec(fun: () => Term, restart: RestartType, shutdown: Shutdown, autoGo: boolean) {
-  return {
-    id: "Task.Supervised",
-    restart,
-    shutdown,
-    start: () => {
-      const rt = activeRuntime();
-      const sup = rt.self();
-      const p = rt.spawnProcess({
-        link: sup,
-        parent: sup,
-        behaviourName: "task",
-        body: taskBody(fun),
-      });
-      if (autoGo) rt.deliver(p, [GO, null, null]);
-      return ["ok", p];
-    },
+/** What a task child's `Start Call` shows, as in Elixir. */
+const TASK_START = "Task.Supervised.start_link/?";
+
+function taskSpec(fun: () => Term, restart: RestartType, shutdown: Shutdown, autoGo: boolean, starter: Pid | null) {
+  const start = () => {
+    const rt = activeRuntime();
+    const sup = rt.self();
+    const p = rt.spawnProcess({
+      link: sup,
+      parent: sup,
+      behaviourName: "task",
+      body: taskBody(fun, starter),
+    });
+    if (autoGo) rt.deliver(p, [GO, null, null]);
+    return ["ok", p];
   };
+  (start as unknown as Record<symbol, unknown>)[START_CALL] = TASK_START;
+  return { id: "Task.Supervised", restart, shutdown, start };
 }
 
 export interface TaskOptions {
@@ -64,7 +76,7 @@ export interface TaskOptions {
 function* startAsync(sup: Pid | string, fun: () => Term, link: boolean, shutdown: Shutdown): Blocking<Task> {
   const rt = activeRuntime();
   const owner = rt.caller();
-  const r = (yield* DynamicSupervisor.startChild(sup, taskSpec(fun, "temporary", shutdown, false))) as Term;
+  const r = (yield* DynamicSupervisor.startChild(sup, taskSpec(fun, "temporary", shutdown, false, owner))) as Term;
   if (Array.isArray(r) && r[0] === "error" && r[1] === "max_children") {
     throw new RuntimeError("reached the maximum number of tasks for this task supervisor. The maximum number of tasks that are allowed to run at the same time under this supervisor can be configured with the :max_children option passed to Task.Supervisor.start_link/1");
   }
@@ -79,11 +91,11 @@ function* startAsync(sup: Pid | string, fun: () => Term, link: boolean, shutdown
 export const TaskSupervisor = {
   /** Starts a Task.Supervisor (a DynamicSupervisor with Elixir's 3 / 5 defaults). */
   startLink(opts: DynamicOptions = {}): Op<StartResult> {
-    return DynamicSupervisor.startLink(opts);
+    return startDynamic(opts, "Task.Supervisor");
   },
   /** Starts a task that nobody awaits; `restart: "permanent"` tasks are restarted (R75). */
   startChild(sup: Pid | string, fun: () => Term, opts: TaskOptions = {}): Op<Term> {
-    return DynamicSupervisor.startChild(sup, taskSpec(fun, opts.restart ?? "temporary", opts.shutdown ?? 5000, true));
+    return DynamicSupervisor.startChild(sup, taskSpec(fun, opts.restart ?? "temporary", opts.shutdown ?? 5000, true, activeRuntime().caller()));
   },
   /** A task linked to the caller: a crash in it kills a non-trapping caller (R77). */
   async(sup: Pid | string, fun: () => Term, opts: { shutdown?: Shutdown } = {}): Op<Task> {

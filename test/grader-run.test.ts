@@ -93,7 +93,7 @@ describe("otp-lab run --budget, and the help texts", () => {
     expect(run.stdout).toMatch(/--max-cell-output MB/);
     const grade = await otpLab(["grade", "--help"]);
     expect(grade.code).toBe(0);
-    expect(grade.stdout).toMatch(/--budget SEC +wall-clock budget of the whole submission.*\(default 480, 8 minutes/s);
+    expect(grade.stdout).toMatch(/--budget SEC +wall-clock budget of each submission.*\(default 480, 8 minutes/s);
     expect(grade.stdout).toMatch(/--hidden-visibility V +Gradescope visibility of tests with hidden parts/);
     expect(grade.stdout).toMatch(/--allow-unsandboxed/);
   });

@@ -223,3 +223,34 @@ describe("language service", () => {
     expect(r.kernel_stderr).toBe("");
   });
 });
+
+describe("the first cell", () => {
+  let r: Record<string, Cell> & { kernel_stderr: string };
+  beforeAll(async () => {
+    r = await scenario(env.env, "first_cell", 280_000);
+  }, 300_000);
+
+  it("runs before the type checker is warm, and its type errors are reported with the next cell", () => {
+    // Sent right after kernel_info: the checker (about a second, more on a busy machine) is not warm yet.
+    expect(r.first!.status).toBe("ok");
+    expect(result(r.first!)).toBe("[ 'string', 2 ]");
+    const late = errors(r.second!);
+    expect(late).toHaveLength(1);
+    expect(late[0]!.ename).toBe("TSError");
+    expect(late[0]!.evalue).toContain("Type 'string' is not assignable to type 'number'");
+    expect(late[0]!.evalue).toContain("(Cell In[1]:1:7)");
+    expect(late[0]!.traceback).toContain("Cell In[1] ran before the type checker was ready");
+    // The next cell itself ran: the late report is not its error. It sees the first cell's declaration.
+    expect(r.second!.status).toBe("ok");
+    expect(result(r.second!)).toBe("'text'");
+  });
+
+  it("checks every later cell before it runs", () => {
+    expect(r.third!.status).toBe("error");
+    expect(r.third!.reply.ename).toBe("TSError");
+    expect(errors(r.third!)).toHaveLength(1);
+    expect(result(r.third!)).toBeUndefined();
+    expect(result(r.fourth!)).toBe("'undefined'");
+    expect(r.kernel_stderr).toBe("");
+  });
+});

@@ -131,19 +131,22 @@ describe("robustness", () => {
     expect(r.timer_throw!.status).toBe("ok");
     expect(errorNames(r.timer_throw!)).toEqual(["Error"]);
     const e = r.timer_throw!.outputs.find((o) => o.type === "error")!;
-    expect(e.evalue).toBe("timer boom");
+    expect(e.evalue).toBe("timer boom (from a timer set in Cell In[1], line 1)");
     expect(e.traceback).toContain("Cell In[1]:1:26");
+    expect(e.traceback).not.toContain("did not raise it"); // its own cell is still running
     expect(result(r.timer_throw!)).toBe("'cell done'");
   });
 
   it("shows a throw from a timer that fires between cells in the next cell", () => {
     expect(errorNames(r.timer_throw_idle!)).toEqual([]);
-    expect(r.next_cell!.outputs.find((o) => o.type === "error")?.evalue).toBe("late boom");
+    const e = r.next_cell!.outputs.find((o) => o.type === "error")!;
+    expect(e.evalue).toBe("late boom (from a timer set in Cell In[2], line 1)");
+    expect(e.traceback).toContain("Cell In[2] had finished when this error was raised, before this cell started: this cell did not raise it.");
     expect(result(r.next_cell!)).toBe("'next'");
   });
 
   it("shows an unhandled rejection as an error output", () => {
-    expect(r.rejection!.outputs.find((o) => o.type === "error")?.evalue).toBe("nobody catches me");
+    expect(r.rejection!.outputs.find((o) => o.type === "error")?.evalue).toBe("nobody catches me (unhandled promise rejection, from Cell In[4], line 1)");
   });
 
   it("survives stack overflow, process.exit, odd thrown values, a failing display method and BigInt", () => {

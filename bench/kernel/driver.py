@@ -1,5 +1,6 @@
-"""Times one Jupyter kernel the way a notebook front end sees it (bench rows "kernel start-up" and "trivial
-cell round trip"). The same script drives the otp-lab kernel and tslab so both are measured identically.
+"""Times one Jupyter kernel the way a notebook front end sees it (bench rows "kernel start-up", "trivial cell
+round trip", "first cell" and "start-up + first cell"). The same script drives the otp-lab kernel and tslab so
+both are measured identically.
 
 Usage: /usr/bin/python3 bench/kernel/driver.py --cells N [--code SRC] [--new-cells M] -- KERNEL_CMD... {connection_file} ...
 Prints one JSON line: {"startup_ms", "first_cell_ms", "cell_ms": [...], "reply": ...} or {"error": "..."}.

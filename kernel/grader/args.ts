@@ -9,6 +9,23 @@ import { BadInput } from "./notebook.js";
 /** Options by name: `string` ones take a value, `boolean` ones are flags. */
 export type OptionSpec = Record<string, { type: "string" | "boolean"; short?: string }>;
 
+/** The options every command that runs a notebook takes: time limits, memory, output caps. */
+export const RUN_OPTIONS: OptionSpec = {
+  timeout: { type: "string" },
+  budget: { type: "string" },
+  memory: { type: "string" },
+  "max-cell-output": { type: "string" },
+  "max-notebook-output": { type: "string" },
+  "max-cell-outputs": { type: "string" },
+};
+
+/** `RUN_OPTIONS` and what grading adds: Gradescope visibility of hidden tests, and running without the OS sandbox. */
+export const GRADING_OPTIONS: OptionSpec = {
+  ...RUN_OPTIONS,
+  "hidden-visibility": { type: "string" },
+  "allow-unsandboxed": { type: "boolean" },
+};
+
 export interface Parsed {
   values: Record<string, string | undefined>;
   flags: Record<string, boolean>;

@@ -22,31 +22,22 @@
  * feedback. A submission path that does not exist (or is a folder) gets none: that is a mistake in the
  * command, and a zero would land on a student who did nothing wrong. Problems with the source or the options
  * get no report either.
+ *
+ * The grading itself is `gradeSubmission` (`grade-submission.ts`), which a folder of submissions
+ * (`otp-lab grade DIR --out-dir RESULTS`, `batch.ts`) and the Gradescope autograder also use.
  */
-import { copyFileSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { parse, positiveInt, positiveNumber, seconds, wantsHelp, withExitCodes } from "./args.js";
-import { checkMetadata } from "./assign.js";
-import { executeNotebook, type CellRun, type ExecutedNotebook, type Incident } from "./execute-notebook.js";
-import { BadInput, MissingFile, isTestCell, readNotebook, writeFileAtomic, writeNotebook, type Notebook } from "./notebook.js";
+import { parse, positiveInt, positiveNumber, seconds, wantsHelp, withExitCodes, GRADING_OPTIONS } from "./args.js";
+import { gradeFolder, loadSources } from "./batch.js";
+import { gradeSubmission } from "./grade-submission.js";
+import { BadInput, MissingFile, writeFileAtomic, writeNotebook } from "./notebook.js";
 import { DEFAULT_OUTPUT_LIMITS } from "./outputs.js";
-import { restoreLockedCells } from "./restore.js";
-import {
-  DEFAULT_HIDDEN_VISIBILITY,
-  FORMATS,
-  VISIBILITIES,
-  hiddenTextRedactor,
-  render,
-  scoreTests,
-  totals,
-  type Format,
-  type GradeResults,
-  type Visibility,
-} from "./results.js";
+import { DEFAULT_HIDDEN_VISIBILITY, FORMATS, VISIBILITIES, render, type Format, type GradeResults, type Visibility } from "./results.js";
 import { DEFAULT_TIMEOUT_S } from "./run-command.js";
-import { DEFAULT_MEMORY_MB, readableBySandbox } from "./sandbox.js";
+import { DEFAULT_MEMORY_MB } from "./sandbox.js";
 
 /**
  * The default budget for a whole submission, 8 minutes: Gradescope stops an autograder after 10 minutes by
@@ -57,8 +48,9 @@ import { DEFAULT_MEMORY_MB, readableBySandbox } from "./sandbox.js";
 export const DEFAULT_BUDGET_S = 480;
 
 const USAGE =
-  "usage: otp-lab grade SUBMISSION.ipynb --source SRC.ipynb [--format json|junit|gradescope] [--out FILE] [--timeout SEC] [--budget SEC] " +
-  "[--memory MB] [--notebook FILE] [--hidden-visibility hidden|after_due_date|after_published|visible] [--max-cell-output MB] " +
+  "usage: otp-lab grade SUBMISSION.ipynb --source SRC.ipynb [--format json|junit|gradescope] [--out FILE] [--notebook FILE] [options]\n" +
+  "       otp-lab grade SUBMISSIONS_DIR --source SRC.ipynb|SRC_DIR --out-dir RESULTS_DIR [-j N] [--format json|junit|gradescope] [--reveal-hidden] [options]\n" +
+  "options: [--timeout SEC] [--budget SEC] [--memory MB] [--hidden-visibility hidden|after_due_date|after_published|visible] [--max-cell-output MB] " +
   "[--max-notebook-output MB] [--max-cell-outputs N] [--allow-unsandboxed] (--help for details)";
 
 const HELP = `${USAGE}
@@ -66,17 +58,28 @@ const HELP = `${USAGE}
 Grades a student's notebook: puts the source's locked cells (tests, hidden tests included) back, runs it on a
 fresh sandboxed kernel, and scores every autograded cell (nbgrader "grade": true) by its grade_id.
 
-  -s, --source SRC.ipynb     the source notebook, with solutions and hidden tests (required)
+Given a folder, grades every .ipynb under it (recursively; a submission's name is its relative path without
+.ipynb), N at a time, each exactly as one file is graded (its own sandbox, memory limit and budget), and writes
+to --out-dir: a report per submission (NAME.json, or NAME.xml for junit), a feedback page per submission
+(NAME.html: the graded notebook with each test's points and message, hidden tests' text left out), and
+grades.csv (name, score, max_score, one column per grade_id, status: ok, timeout, crashed, invalid or error).
+One line per finished submission on stderr ("[12/30] alice/03 4/6 3.1 s", with an ETA), a summary at the end.
+
+  -s, --source SRC           the source notebook, with solutions and hidden tests (required); with a folder of
+                             submissions, also a folder of source notebooks, matched to submissions by file name
   -f, --format FORMAT        json (default: everything, for staff), junit, or gradescope (results.json)
-  -o, --out FILE             write the report there (kept current while grading); default: stdout at the end
+  -o, --out FILE             one submission: write the report there (kept current while grading); default: stdout
+      --notebook FILE        one submission: also save the graded notebook with its outputs (it holds the hidden tests)
+      --out-dir DIR          a folder of submissions: where the reports, feedback pages and grades.csv go
+  -j, --jobs N               a folder of submissions: grade N at once (default: the number of cores, here ${os.availableParallelism()})
+      --reveal-hidden        a folder of submissions: show hidden tests' text in the feedback pages (staff's copies)
       --timeout SEC          time limit of one cell (default ${DEFAULT_TIMEOUT_S}); a cell past it is stopped, the kernel
                              restarted and the cells that succeeded re-run
-      --budget SEC           wall-clock budget of the whole submission, from the grader's start: start-up, every
+      --budget SEC           wall-clock budget of each submission, from its grading's start: start-up, every
                              cell, time limits, restarts and re-runs (default ${DEFAULT_BUDGET_S}, 8 minutes: under Gradescope's
                              default 10-minute limit). When it runs out the running cell is stopped, the rest is
                              not run, and the report is written (exit 0)
-      --memory MB            memory of the kernel (default ${DEFAULT_MEMORY_MB})
-      --notebook FILE        also save the graded notebook with its outputs (it holds the hidden tests)
+      --memory MB            memory of each submission's kernel (default ${DEFAULT_MEMORY_MB})
       --hidden-visibility V  Gradescope visibility of tests with hidden parts: hidden, after_due_date,
                              after_published (default) or visible. Visible fields never carry hidden-test text
       --max-cell-output MB   output kept per cell, of every kind (default ${DEFAULT_OUTPUT_LIMITS.cellChars / 1_000_000}); past it the rest is dropped
@@ -86,9 +89,12 @@ fresh sandboxed kernel, and scores every autograded cell (nbgrader "grade": true
       --allow-unsandboxed    run even where the OS sandbox (bwrap) is unavailable, with a warning
   -h, --help                 this text
 
-Exit codes: 0 graded, 1 the kernel could not start or the grader failed (a report is still written),
-2 bad input. An unusable submission (not JSON, nested absurdly deep, too large, wrong types, another kernel)
-still gets a zero-point report with --out naming the problem; a submission path that does not exist gets none.
+Exit codes, one submission: 0 graded, 1 the kernel could not start or the grader failed (a report is still
+written), 2 bad input. An unusable submission (not JSON, nested absurdly deep, too large, wrong types, another
+kernel) still gets a zero-point report with --out naming the problem; a submission path that does not exist
+gets none.
+A folder: 0 every submission was graded (whatever the scores), 1 some could not be (unusable, no source of
+that name, the kernel could not start: each still has a zero-point report and a row), 2 bad arguments.
 `;
 
 export function main(argv: string[]): Promise<number> {
@@ -102,27 +108,22 @@ export function main(argv: string[]): Promise<number> {
     const { values, flags, positionals } = parse(
       argv,
       {
+        ...GRADING_OPTIONS,
         source: { type: "string", short: "s" },
         format: { type: "string", short: "f" },
         out: { type: "string", short: "o" },
-        timeout: { type: "string" },
-        budget: { type: "string" },
-        memory: { type: "string" },
+        "out-dir": { type: "string" },
+        jobs: { type: "string", short: "j" },
+        "reveal-hidden": { type: "boolean" },
         notebook: { type: "string" },
-        "hidden-visibility": { type: "string" },
-        "max-cell-output": { type: "string" },
-        "max-notebook-output": { type: "string" },
-        "max-cell-outputs": { type: "string" },
-        "allow-unsandboxed": { type: "boolean" },
       },
       USAGE,
     );
-    if (positionals.length !== 1) throw new BadInput(`expected one submission notebook\n${USAGE}`);
-    const submissionFile = positionals[0]!;
+    if (positionals.length !== 1) throw new BadInput(`expected one submission notebook, or one folder of submissions\n${USAGE}`);
+    const submissionPath = positionals[0]!;
     if (!values.source) {
       throw new BadInput(`missing --source SRC.ipynb: the source notebook (with solutions and hidden tests) is needed to restore the locked cells\n${USAGE}`);
     }
-    const sourceFile = values.source;
     const format = (values.format ?? "json") as Format;
     if (!FORMATS.includes(format)) throw new BadInput(`unknown --format '${values.format}'; use one of ${FORMATS.join(", ")}`);
     const hiddenVisibility = (values["hidden-visibility"] ?? DEFAULT_HIDDEN_VISIBILITY) as Visibility;
@@ -137,120 +138,71 @@ export function main(argv: string[]): Promise<number> {
       notebookChars: Math.round(positiveNumber(values["max-notebook-output"], "--max-notebook-output", DEFAULT_OUTPUT_LIMITS.notebookChars / 1_000_000, "MB", USAGE) * 1_000_000),
       cellOutputs: positiveInt(values["max-cell-outputs"], "--max-cell-outputs", DEFAULT_OUTPUT_LIMITS.cellOutputs, USAGE),
     };
+    const allowUnsandboxed = flags["allow-unsandboxed"] === true;
 
-    const source = readNotebook(sourceFile, "source notebook");
-    checkMetadata(source, `source notebook ${sourceFile}`);
-    if (!source.cells.some(isTestCell)) {
-      throw new BadInput(`source notebook ${sourceFile} has no autograded test cells (nbgrader "grade": true); is it the right file?`);
+    let isFolder = false;
+    try {
+      isFolder = statSync(submissionPath).isDirectory();
+    } catch {
+      // Not there: reported when it is read.
     }
-    const renderOptions = { hiddenVisibility, redact: hiddenTextRedactor(source) };
+    if (isFolder) {
+      const outDir = values["out-dir"];
+      if (!outDir) {
+        throw new MissingFile(`submission ${submissionPath} is a directory; give the .ipynb file, or grade every notebook in it with --out-dir RESULTS_DIR\n${USAGE}`);
+      }
+      if (values.out) throw new BadInput(`--out is for one submission; a folder's reports go to --out-dir ${outDir}`);
+      if (values.notebook) throw new BadInput(`--notebook is for one submission; a folder's feedback pages go to --out-dir ${outDir}`);
+      const jobs = positiveInt(values.jobs, "--jobs", os.availableParallelism(), USAGE);
+      return gradeFolder({
+        submissionsDir: submissionPath,
+        source: values.source,
+        outDir,
+        jobs,
+        format,
+        hiddenVisibility,
+        revealHidden: flags["reveal-hidden"] === true,
+        timeoutMs,
+        budgetMs,
+        memoryMb,
+        outputLimits,
+        allowUnsandboxed,
+      });
+    }
+    for (const [flag, given] of [["--out-dir", values["out-dir"] !== undefined], ["--jobs", values.jobs !== undefined], ["--reveal-hidden", flags["reveal-hidden"]]] as const) {
+      if (given) throw new BadInput(`${flag} is for a folder of submissions; ${submissionPath} is one notebook\n${USAGE}`);
+    }
+
+    // A folder of sources: the one with the submission's file name.
+    const sources = loadSources(values.source, (line) => process.stderr.write(line + "\n"));
+    const source = sources.length === 1 ? sources[0]! : sources.find((s) => s.base === path.basename(submissionPath));
+    if (!source) {
+      throw new BadInput(`no source notebook in ${values.source} is named ${path.basename(submissionPath)} (the sources: ${sources.map((s) => s.base).join(", ")})`);
+    }
+    const renderOptions = { hiddenVisibility, redact: source.redact };
     const save = (r: GradeResults) => {
       if (values.out) writeFileAtomic(values.out, render(r, format, renderOptions));
     };
-    const base = { submission: submissionFile, source: sourceFile, budget_s: budgetMs / 1000 };
-
-    let submission: Notebook;
-    try {
-      submission = readNotebook(submissionFile, "submission");
-    } catch (err) {
-      // The student's file is unusable: still a report (zero points, the reason as feedback) for the student.
-      // Not for a path that is not there: that is the command's mistake, not the student's.
-      if (err instanceof BadInput && !(err instanceof MissingFile)) {
-        const tests = scoreTests(source, source, null, err.message);
-        save({ ...base, ...totals(tests), finished: false, tests, restored: [], reinserted: [], stripped: [], kernel_restarts: 0, duration_ms: 0, error: err.message });
-      }
-      throw err;
-    }
-
-    const workDir = mkdtempSync(path.join(realpathSync(os.tmpdir()), "otp-lab-grade-"));
-    try {
-      if (readableBySandbox(sourceFile, workDir)) {
-        throw new BadInput(`the source notebook ${sourceFile} is inside a folder the graded code can read (the project's dist/ or node_modules/); move it elsewhere`);
-      }
-      const t0 = Date.now();
-      const progress = (line: string) => process.stderr.write(line + "\n");
-      let restored: ReturnType<typeof restoreLockedCells>;
-      try {
-        copyFileSync(submissionFile, path.join(workDir, path.basename(submissionFile)));
-        restored = restoreLockedCells(submission, source);
-      } catch (err) {
-        // Whatever went wrong, the student gets a report that says it was the grader.
-        const message = err instanceof Error ? err.message : String(err);
-        const tests = scoreTests(source, source, null, `the grader failed: ${message}`);
-        const r: GradeResults = { ...base, ...totals(tests), finished: false, tests, restored: [], reinserted: [], stripped: [], kernel_restarts: 0, duration_ms: Date.now() - t0, kernel_error: message };
-        save(r);
-        if (!values.out) process.stdout.write(render(r, format, renderOptions));
-        progress(`grade: the grader failed: ${message}`);
-        return 1;
-      }
-      const results = (
-        runs: readonly CellRun[] | null,
-        finished: boolean,
-        why: string,
-        run: Partial<Pick<ExecutedNotebook, "incidents" | "truncated" | "budgetExhausted" | "warnings">> = {},
-        extra: Partial<GradeResults> = {},
-      ): GradeResults => {
-        const tests = scoreTests(source, restored.notebook, runs ? [...runs] : null, why);
-        return {
-          ...base,
-          ...totals(tests),
-          finished,
-          tests,
-          restored: restored.restored,
-          reinserted: restored.reinserted,
-          stripped: restored.stripped,
-          kernel_restarts: 0,
-          ...(run.budgetExhausted ? { budget_exhausted: run.budgetExhausted } : {}),
-          ...(run.incidents?.length ? { incidents: run.incidents.map(incident) } : {}),
-          ...(run.truncated?.length ? { truncated_outputs: run.truncated.map((t) => ({ cell: t.index + 1, name: t.name, message: t.message })) } : {}),
-          ...(run.warnings?.length ? { warnings: run.warnings } : {}),
-          duration_ms: Date.now() - t0,
-          ...extra,
-        };
-      };
-      for (const id of restored.restored) progress(`grade: locked cell ${id} was edited; restored from the source`);
-      for (const id of restored.reinserted) progress(`grade: locked cell ${id} was missing; put back from the source`);
-
-      save(results(null, false, "grading did not finish"));
-      let final: GradeResults;
-      let code = 0;
-      try {
-        const run = await executeNotebook(restored.notebook, {
-          cwd: workDir,
-          timeoutMs,
-          memoryMb,
-          grading: true,
-          allowUnsandboxed: flags["allow-unsandboxed"] === true,
-          budgetMs,
-          budgetStart,
-          outputLimits,
-          progress,
-          onCell: (runs, incidents) => save(results(runs, false, "grading did not finish", { incidents: [...incidents] })),
-        });
-        const why = run.startupError ? "the grader's kernel could not start (see the report)" : "the cell has no code";
-        final = results(run.cells, !run.startupError, why, run, {
-          kernel_restarts: run.restarts,
-          ...(run.startupError ? { kernel_error: run.startupError } : {}),
-        });
-        if (run.startupError) code = 1;
-        if (run.budgetExhausted) progress(`grade: ${run.budgetExhausted}; the remaining cells were not run`);
-        if (values.notebook) writeNotebook(values.notebook, run.notebook);
-      } catch (err) {
-        // The report is written whatever happened; the failure is the grader's, not the student's.
-        const message = err instanceof Error ? err.message : String(err);
-        final = results(null, false, `the grader failed: ${message}`, {}, { kernel_error: message });
-        code = 1;
-      }
-      save(final);
-      if (!values.out) process.stdout.write(render(final, format, renderOptions));
-      progress(`grade: ${final.score} / ${final.max_score} points${values.out ? `; wrote ${values.out}` : ""}`);
-      return code;
-    } finally {
-      rmSync(workDir, { recursive: true, force: true });
-    }
+    const progress = (line: string) => process.stderr.write(line + "\n");
+    const graded = await gradeSubmission({
+      submissionFile: submissionPath,
+      source: source.notebook,
+      sourceFile: source.file,
+      timeoutMs,
+      budgetMs,
+      budgetStart,
+      memoryMb,
+      outputLimits,
+      allowUnsandboxed,
+      progress,
+      save,
+    });
+    // An unusable submission: its zero-point report is written (with --out); the command says why, exit 2.
+    if (graded.code === 2) throw graded.invalid!;
+    if (values.notebook && graded.notebook) writeNotebook(values.notebook, graded.notebook);
+    if (!values.out) process.stdout.write(render(graded.results, format, renderOptions));
+    if (graded.graderFailure !== undefined) progress(`grade: the grader failed: ${graded.graderFailure}`);
+    else progress(`grade: ${graded.results.score} / ${graded.results.max_score} points${values.out ? `; wrote ${values.out}` : ""}`);
+    return graded.code;
   });
-}
-
-function incident(i: Incident): NonNullable<GradeResults["incidents"]>[number] {
-  return { cell: i.index + 1, name: i.name, kind: i.kind, what: i.what };
 }

@@ -12,7 +12,7 @@
  * a 100,000-deep array in a cell's metadata is an error message rather than a stack overflow). Copies
  * (`clone`) and the writer walk JSON iteratively too.
  */
-import { mkdirSync, readFileSync, statSync, writeFileSync, renameSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, renameSync } from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 
@@ -238,7 +238,7 @@ export function stringifyNotebook(nb: Notebook): string {
 }
 
 /** Writes atomically (temp file + rename), so a crash never leaves half a notebook or results file. */
-export function writeFileAtomic(file: string, text: string): void {
+export function writeFileAtomic(file: string, text: string | Uint8Array): void {
   // Like `nbgrader` and shell redirection users expect: the output folder is created when missing.
   mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${process.pid}.tmp`);
@@ -334,4 +334,33 @@ function copyJson(root: unknown, sort: boolean): unknown {
 function setKey(target: Container, key: string | number, value: unknown): void {
   if (key === "__proto__") Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   else (target as Record<string | number, unknown>)[key] = value;
+}
+
+/**
+ * The notebooks (`*.ipynb`) under a folder, recursively, as paths relative to it with `/` separators, sorted.
+ * Entries whose name starts with a dot (`.ipynb_checkpoints`, `.git`, editors' temporary files) are skipped,
+ * and symbolic links to folders are not followed (no loops). Symbolic links to files are listed: graders of
+ * folders students make refuse them (`GradeOptions.refuseSymlinks`).
+ */
+export function findNotebooks(dir: string): string[] {
+  const found: string[] = [];
+  const walk = (rel: string) => {
+    const here = path.join(dir, rel);
+    for (const entry of readdirSync(here, { withFileTypes: true })) {
+      if (entry.name.startsWith(".")) continue;
+      const relPath = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(relPath);
+      else if (entry.name.endsWith(".ipynb") && (entry.isFile() || (entry.isSymbolicLink() && isFile(path.join(dir, relPath))))) found.push(relPath);
+    }
+  };
+  walk("");
+  return found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function isFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }

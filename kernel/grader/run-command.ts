@@ -7,7 +7,7 @@
  * kernel could not start), 2 bad input.
  */
 import path from "node:path";
-import { parse, positiveInt, positiveNumber, seconds, wantsHelp, withExitCodes } from "./args.js";
+import { parse, positiveInt, positiveNumber, seconds, wantsHelp, withExitCodes, RUN_OPTIONS } from "./args.js";
 import { executeNotebook } from "./execute-notebook.js";
 import { BadInput, readNotebook, writeNotebook } from "./notebook.js";
 import { DEFAULT_OUTPUT_LIMITS } from "./outputs.js";
@@ -47,13 +47,8 @@ export function main(argv: string[]): Promise<number> {
     const { values, positionals } = parse(
       argv,
       {
+        ...RUN_OPTIONS,
         out: { type: "string", short: "o" },
-        timeout: { type: "string" },
-        budget: { type: "string" },
-        memory: { type: "string" },
-        "max-cell-output": { type: "string" },
-        "max-notebook-output": { type: "string" },
-        "max-cell-outputs": { type: "string" },
       },
       USAGE,
     );

@@ -297,6 +297,9 @@ def scenario_interrupt():
     try:
         res = {}
         res["setup"] = k.execute("const keep = { value: 42 };\nlet spins = 0;")
+        # The first cell ran before the type checker was warm; this one waits for it, so that the loops below
+        # are running, not waiting for their check, when the interrupts come.
+        k.execute("'warm'")
         # While the main thread spins, the protocol thread still answers the heartbeat.
         res["busy"] = interrupt_after(k, "while (true) { spins++ }", probe=lambda: heartbeat_echo(k))
         res["after_busy"] = k.execute("[keep.value, spins > 0]")
@@ -334,7 +337,9 @@ def scenario_recover():
             "handle_call": ('const Spin = defmodule("Spin", { init: () => ["ok", 0], handleCall: () => { for (;;) {} } });\nconst spinner = okPid(await GenServer.start(Spin, null));', 'await GenServer.call(spinner, "x")'),
             "handle_info": ('const SpinInfo = defmodule("SpinInfo", { init: () => ["ok", 0], handleInfo: () => { for (;;) {} } });\nconst spinner = okPid(await GenServer.start(SpinInfo, null));', 'send(spinner, "go");\nsettle();'),
             "init": ('const SpinInit = defmodule("SpinInit", { init: () => { for (;;) {} } });\nlet spinner: Pid | undefined;', "await GenServer.start(SpinInit, null)"),
-            "timer": ("let spinner: Pid | undefined;\nsetTimeout(() => { for (;;) {} }, 20);", "await new Promise((r) => setTimeout(r, 5000))"),
+            # The timer is set by the cell that then waits, so that it fires while that cell runs (set by an earlier
+            # cell, it could fire before this one starts).
+            "timer": ("let spinner: Pid | undefined;", "setTimeout(() => { for (;;) {} }, 50);\nawait new Promise((r) => setTimeout(r, 5000))"),
             "async_fn": ("let spinner: Pid | undefined;\nasync function spinAfterAwait() { await null; for (;;) {} }", "await spinAfterAwait()"),
             "settle": ("const spinner = spawn(function* () { yield* sleep(10); for (;;) {} });", "advance(5);\nsettle();\nadvance(10);"),
             "advance": ("const spinner = spawn(function* () { yield* sleep(100); for (;;) {} });", "advance(200)"),
@@ -552,6 +557,22 @@ def scenario_lifecycle():
             k.kc.stop_channels()
         except Exception:
             pass
+
+
+def scenario_first_cell():
+    """The first cell, sent as soon as kernel_info is answered, runs before the type checker is warm; its type
+    errors come with the next cell. Later cells are checked before they run."""
+    k = Kernel()
+    try:
+        res = {}
+        res["first"] = k.execute('const early: number = "text";\n[typeof early, 1 + 1]')
+        res["second"] = k.execute("early")
+        res["third"] = k.execute('const late: number = "again";\nlate')
+        res["fourth"] = k.execute("typeof (globalThis as any).late")
+        res["kernel_stderr"] = k.stderr()
+        emit(res)
+    finally:
+        k.close()
 
 
 def scenario_startup():

@@ -88,6 +88,8 @@ export function jupyterEnv(): JupyterEnv {
     JUPYTER_CONFIG_DIR: path.join(prefix, "config"),
     JUPYTER_PLATFORM_DIRS: "1",
     IPYTHONDIR: path.join(prefix, "ipython"),
+    // The kernel keeps a code cache for TypeScript there (kernel/ts-load.ts).
+    XDG_CACHE_HOME: path.join(prefix, "cache"),
     PYDEVD_DISABLE_FILE_VALIDATION: "1",
     PYTHONWARNINGS: "ignore",
     PYTHONDONTWRITEBYTECODE: "1",
