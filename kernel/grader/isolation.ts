@@ -438,6 +438,13 @@ function setupLimits(memoryMb: number, maxProcesses: number, cgroupRoot: string)
       // Swap too, where swap is accounted (memsw can only be set at or above the memory limit, hence after it).
       if (existsSync(path.join(dir, "memory.memsw.limit_in_bytes"))) writeFileSync(path.join(dir, "memory.memsw.limit_in_bytes"), bytes);
       else if (swapTotal() > 0) limits.warnings.push("swap is not accounted by the memory cgroup (boot with swapaccount=1): the sandbox may use swap beyond its memory limit");
+      // Keep the sandbox's memory out of swap, so that reaching the limit ends it rather than slowing it down to a
+      // crawl (older kernels refuse this below a hierarchical parent: then swap stays possible, as the warning says).
+      try {
+        writeFileSync(path.join(dir, "memory.swappiness"), "0");
+      } catch {
+        /* see above */
+      }
       limits.cgroups.push({ version: 1, dir, controllers: ["memory"] });
       limits.memory = "cgroup-v1";
     } catch (err) {

@@ -246,8 +246,19 @@ export class Sandbox {
     if (this.dead !== null) return Promise.resolve({ status: "crashed", reason: this.dead });
     if (this.current) throw new Error("Sandbox.execute: one cell at a time");
     const id = ++this.nextId;
+    // A cell that fills the memory limit does not always end in an OOM kill: with no swap, the kernel reclaims the
+    // process's own code pages at the limit and it thrashes, alive but stuck, until the timeout. Such a cell ran
+    // out of memory, and the report says so rather than "endless loop".
+    const limitHitsBefore = this.jail?.counters().memoryLimitHits ?? 0;
     return new Promise<CellOutcome>((resolve) => {
       const timer = setTimeout(() => {
+        const limitHits = this.jail?.counters().memoryLimitHits ?? 0;
+        if (limitHits > limitHitsBefore) {
+          const reason = `${describeExit({ code: null, signal: null, outOfMemory: true }, "", this.memoryMb)}: the cell was stuck at that limit when its ${options.timeoutMs / 1000} s ran out`;
+          this.kill(reason);
+          settle({ status: "crashed", reason });
+          return;
+        }
         this.kill("timeout");
         settle({ status: "timeout" });
       }, options.timeoutMs);
