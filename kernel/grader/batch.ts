@@ -107,7 +107,7 @@ export function checkUnreadable(file: string, what: string): void {
   }
 }
 
-interface Row {
+export interface Row {
   name: string;
   results: GradeResults;
   status: SubmissionStatus;
@@ -263,6 +263,10 @@ export function gradebook(rows: Row[], columns: string[]): string {
 }
 
 function csvField(s: string): string {
+  // A submission's name comes from a file name a student may have chosen: text that starts like a formula
+  // (`=HYPERLINK(...)`, `+`, `-`, `@`, a tab) would run as one when staff open the gradebook in a spreadsheet
+  // (OWASP's "CSV injection"), so it gets a leading apostrophe. Numbers, negative ones included, stay numbers.
+  if (/^[=+\-@\t\r]/.test(s) && !/^-?\d+(\.\d+)?$/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
