@@ -75,6 +75,9 @@ export const COMPILER_OPTIONS = (ts: typeof TS): TS.CompilerOptions => ({
   // Comments are not needed at run time, and a trailing comment could swallow the synthesized `return (...)`.
   removeComments: true,
   newLine: ts.NewLineKind.LineFeed,
+  // Cells are parsed as modules: only there does `await (f)()` at the top level mean awaiting `f()`; in a script
+  // TypeScript reads it as a call of a function named `await`.
+  moduleDetection: ts.ModuleDetectionKind.Force,
 });
 
 export function compileCell(ts: typeof TS, source: string, options: CompileOptions = {}): CompileResult {

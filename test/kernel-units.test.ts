@@ -78,6 +78,14 @@ describe("cell transform", () => {
     expect(s.js).toContain("await q");
   });
 
+  it("awaits a parenthesized expression at the top level: `await (async () => 1)()` is not a call of `await`", () => {
+    const s = compile("const r = await (async () => { await sleep(10); return 42; })();\nawait (p)");
+    expect(s.js).toMatch(/r = \(yield \(async \(\) => \{ await sleep\(10\); return 42; \}\)\(\)\);/);
+    expect(s.js).toContain("return __otp.result((yield (p)));");
+    expect(s.js).not.toMatch(/\bawait\(/);
+    expect(s.js).not.toContain("export {}");
+  });
+
   it("falls back to an async function for top-level for await", () => {
     expect(compile("for await (const x of xs) {}").mode).toBe("async");
   });
