@@ -352,7 +352,7 @@ function summarise(g, row, req, raw, missing, elapsedMs) {
 
 // ---------------------------------------------------------------------------------------------- report
 
-const SIDE_LABEL = { candidate: "candidate build", runtime: "otp-lab runtime", beam: "BEAM", xstate: "xstate", "otp-lab": "otp-lab kernel", tslab: "tslab", widgets: "widgets", batch: "batch grading" };
+const SIDE_LABEL = { candidate: "candidate build", runtime: "otp-lab runtime", beam: "BEAM", xstate: "xstate", "otp-lab": "otp-lab kernel", tslab: "tslab", widgets: "widgets", grader: "grader (grade vs run)", batch: "batch grading" };
 
 function cell(s) {
   if (!s) return "";
