@@ -34,14 +34,17 @@ const LESSONS = [
 const PARALLEL = 2;
 
 /**
- * Runs each notebook given twice in a row, all on one kernel, with nbclient; prints
- * `{ "NN-name.ipynb": [pass1, pass2] }` where a pass is `[[cell id, outputs], ...]`.
+ * Runs each notebook given twice in a row, all on one kernel, with nbclient; writes
+ * `{ "NN-name.ipynb": [pass1, pass2] }` where a pass is `[[cell id, outputs], ...]` to the file named first. (A
+ * file, not stdout: the kernel inherits this process's stdout, and megabytes printed there while it shuts down
+ * arrived cut short on a loaded CI machine.)
  */
 const TWO_PASSES_EACH = String.raw`
 import copy, json, os, sys
 import nbformat
 from nbclient import NotebookClient
-paths = sys.argv[1:]
+out_path = sys.argv[1]
+paths = sys.argv[2:]
 book = nbformat.v4.new_notebook()
 book.metadata = nbformat.read(paths[0], as_version=4).metadata
 client = NotebookClient(book, timeout=300, kernel_name="otp-lab", allow_errors=True,
@@ -63,7 +66,9 @@ with client.setup_kernel():
             passes.append(outputs)
         result[os.path.basename(path)] = passes
         print("done", path, file=sys.stderr, flush=True)
-print(json.dumps(result))
+with open(out_path + ".part", "w") as out:
+    json.dump(result, out)
+os.replace(out_path + ".part", out_path)
 `;
 
 interface Output {
@@ -162,9 +167,15 @@ async function runLesson(name: string, env: NodeJS.ProcessEnv): Promise<LessonRu
 
 async function runAllTwiceOnOneKernel(env: NodeJS.ProcessEnv): Promise<Record<string, Pass[]>> {
   const files = LESSONS.map((name) => path.join(NOTEBOOKS, `${name}.ipynb`));
-  const r = await exec(PYTHON, ["-c", TWO_PASSES_EACH, ...files], env, NOTEBOOKS, 1_400_000);
-  if (r.code !== 0) throw new Error(`nbclient failed (exit ${r.code}):\n${r.stderr.slice(-3000)}`);
-  return JSON.parse(r.stdout.trim().split("\n").pop()!) as Record<string, Pass[]>;
+  const dir = mkdtempSync(path.join(tmpdir(), "otp-lab-two-passes-"));
+  try {
+    const out = path.join(dir, "passes.json");
+    const r = await exec(PYTHON, ["-c", TWO_PASSES_EACH, out, ...files], env, NOTEBOOKS, 1_400_000);
+    if (r.code !== 0) throw new Error(`nbclient failed (exit ${r.code}):\n${r.stderr.slice(-3000)}`);
+    return JSON.parse(readFileSync(out, "utf8")) as Record<string, Pass[]>;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 let env: JupyterEnv;
