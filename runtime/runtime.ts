@@ -16,6 +16,7 @@
  * link/monitor sets are all insertion-ordered, so the same program gives the same event order on every run.
  */
 
+import { runSoon, type TimerHandle } from "./macrotask.js";
 import { Pid, addLink, removeLink, addRef, hasRef, removeRef, Ref, TIMEOUT, type Behaviour, type Blocking, type Receive, type Start } from "./process.js";
 import { ProcessTable } from "./process-table.js";
 import { Mailbox } from "./mailbox.js";
@@ -34,7 +35,7 @@ export interface RuntimeOptions {
   /** "virtual" (default): time moves only through `advance`/`sleep`; "real": wall-clock milliseconds. */
   clock?: ClockKind;
   /**
-   * Run processes by themselves whenever work appears (after the current synchronous code, via setImmediate).
+   * Run processes by themselves whenever work appears (after the current synchronous code, via setImmediate in Node: `macrotask.ts`).
    * Off by default so that tests and scenarios drive the scheduler explicitly (`settle`, `advance`).
    */
   autoDrive?: boolean;
@@ -105,7 +106,7 @@ export class Runtime {
   private timers = new TimerHeap();
   private driving = false;
   private driveScheduled = false;
-  private realTimer: NodeJS.Timeout | null = null;
+  private realTimer: TimerHandle | null = null;
   /** Signals raised while one is applied, in order: four flat fields each (no object per signal). */
   private signals: Array<Pid | null | Term | SignalKind> = [];
   private exitHooks: Array<(p: Pid, reason: Term) => void> = [];
@@ -432,7 +433,7 @@ export class Runtime {
     this.runQueue.push(p);
     if (this.autoDrive && !this.driving && !this.driveScheduled) {
       this.driveScheduled = true;
-      setImmediate(() => {
+      runSoon(() => {
         this.driveScheduled = false;
         this.drive();
       });
@@ -713,7 +714,8 @@ export class Runtime {
       this.realTimer = null;
       this.drive();
     }, delay);
-    this.realTimer.unref?.();
+    // In Node, a wall-clock runtime's timer alone does not keep the process alive (browsers have no unref).
+    (this.realTimer as { unref?: () => void }).unref?.();
   }
 
   /**
@@ -741,7 +743,7 @@ export class Runtime {
     }
     if (this.autoDrive && this.runHead < this.runQueue.length && !this.driveScheduled) {
       this.driveScheduled = true;
-      setImmediate(() => {
+      runSoon(() => {
         this.driveScheduled = false;
         this.drive();
       });
