@@ -6,7 +6,9 @@
  *     check does catch Node-only names;
  *   - the built runtime (dist/runtime, plain ES modules) runs in a module Web Worker in Debian's Chromium: the
  *     demos' event traces (virtual clock) are the same as in Node, and a wall-clock, auto-driven runtime runs
- *     processes and timers by itself there (no setImmediate in a browser).
+ *     processes and timers by itself there (no setImmediate in a browser);
+ *   - so do the widgets (dist/widgets): the same trees and chart specs, without the fallbacks that need Node
+ *     (PNG, Vega's SVG) unless a back end is injected (`widgets/backends.ts`).
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -76,12 +78,21 @@ describe("runtime/ needs nothing of Node", () => {
 
 /** What the worker (and Node) compute with the runtime: the demos' traces, then a wall-clock auto-driven run. */
 const PROGRAM = `
-export async function exercise(otp) {
+export async function exercise(otp, widgets, backends) {
   const out = {};
   out.hasProcess = typeof globalThis.process !== "undefined";
   out.hasSetImmediate = typeof globalThis.setImmediate === "function";
-  out.demos = [otp.demoOneForOne(), otp.demoOneForAll(), otp.demoRestForOne(), otp.demoRestartTypes(), otp.demoIntensity()]
-    .map((d) => d.summary());
+  const demos = [otp.demoOneForOne(), otp.demoOneForAll(), otp.demoRestForOne(), otp.demoRestartTypes(), otp.demoIntensity()];
+  out.demos = demos.map((d) => d.summary());
+  // The widgets: the same pictures; PNG and Vega's SVG only where a back end can draw them.
+  const demo = demos[1];
+  const tree = widgets.treeDiagram(demo.after);
+  const chart = widgets.restartsChart(demo.events, { limits: demo.before });
+  out.tree = { types: Object.keys(tree.bundle).sort(), text: tree.text, mermaid: tree.mermaid, svg: tree.svg };
+  out.chart = { types: Object.keys(chart.bundle).sort(), text: chart.text, spec: chart.spec };
+  const previous = backends.setRenderBackends({ png: (svg, w, h) => "injected " + w + "x" + h });
+  out.injectedPng = widgets.treeDiagram(demo.after).bundle["image/png"];
+  backends.setRenderBackends(previous);
   // A runtime nobody drives by hand: processes and timers run by themselves, on the wall clock.
   otp.setRuntime(new otp.Runtime({ clock: "real", autoDrive: true }));
   const got = [];
@@ -100,8 +111,10 @@ export async function exercise(otp) {
 
 const WORKER = `
 import * as otp from "/dist/runtime/index.js";
+import * as widgets from "/dist/widgets/index.js";
+import * as backends from "/dist/widgets/backends.js";
 import { exercise } from "/program.js";
-exercise(otp).then((r) => postMessage({ ok: true, r }), (e) => postMessage({ ok: false, error: String(e && e.stack || e) }));
+exercise(otp, widgets, backends).then((r) => postMessage({ ok: true, r }), (e) => postMessage({ ok: false, error: String(e && e.stack || e) }));
 `;
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>runtime in a worker</title><script type="module">
@@ -120,7 +133,7 @@ describe("the built runtime in a browser's Web Worker (Debian chromium, headless
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
-  it("runs the demos with the same traces as in Node, and drives itself on the wall clock", async () => {
+  it("runs the demos with the same traces as in Node, drives itself on the wall clock, and draws the widgets without Node's back ends", async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with \`apt-get install -y chromium\``);
     const dist = path.join(ROOT, "dist", "runtime", "index.js");
     if (!existsSync(dist)) throw new Error("dist/runtime is missing: run `npm run build` first");
@@ -130,8 +143,8 @@ describe("the built runtime in a browser's Web Worker (Debian chromium, headless
     profile = path.dirname(programFile);
     const { writeFileSync } = await import("node:fs");
     writeFileSync(programFile, PROGRAM);
-    const { exercise } = (await import(programFile)) as { exercise: (otp: unknown) => Promise<Record<string, unknown>> };
-    const inNode = await exercise(await import(`${dist}?node`));
+    const { exercise } = (await import(programFile)) as { exercise: (...modules: unknown[]) => Promise<Record<string, any>> };
+    const inNode = await exercise(await import(dist), await import(path.join(ROOT, "dist", "widgets", "index.js")), await import(path.join(ROOT, "dist", "widgets", "backends.js")));
 
     server = createServer((req, res) => {
       const url = (req.url ?? "/").split("?")[0]!;
@@ -143,7 +156,8 @@ describe("the built runtime in a browser's Web Worker (Debian chromium, headless
       if (url === "/worker.js") return send("text/javascript", WORKER);
       if (url === "/program.js") return send("text/javascript", PROGRAM);
       const file = path.join(ROOT, path.normalize(url));
-      if (url.startsWith("/dist/runtime/") && file.startsWith(path.join(ROOT, "dist", "runtime")) && existsSync(file)) return send("text/javascript", readFileSync(file));
+      const served = ["runtime", "widgets"].some((d) => url.startsWith(`/dist/${d}/`) && file.startsWith(path.join(ROOT, "dist", d)));
+      if (served && existsSync(file)) return send("text/javascript", readFileSync(file));
       res.writeHead(404);
       res.end();
     });
@@ -158,7 +172,7 @@ describe("the built runtime in a browser's Web Worker (Debian chromium, headless
     try {
       const page = await browser.newPage();
       await page.goto(`http://127.0.0.1:${port}/`);
-      const result = (await page.evaluate(() => (window as unknown as { result: Promise<unknown> }).result)) as { ok: boolean; r?: Record<string, unknown>; error?: string };
+      const result = (await page.evaluate(() => (window as unknown as { result: Promise<unknown> }).result)) as { ok: boolean; r?: Record<string, any>; error?: string };
       expect(result.error).toBeUndefined();
       const inBrowser = result.r!;
       expect(inBrowser.hasProcess).toBe(false);
@@ -171,6 +185,20 @@ describe("the built runtime in a browser's Web Worker (Debian chromium, headless
       // The receive timed out (30 ms) and then the late message arrived, with nobody driving.
       expect(inBrowser.got).toEqual(["timeout", "late"]);
       expect(inNode.got).toEqual(["timeout", "late"]);
+
+      // Widgets: in Node every fallback; in the browser no PNG and no Vega SVG, the rest identical.
+      expect(inNode.tree.types).toEqual(["image/png", "image/svg+xml", "text/plain", "text/vnd.mermaid"]);
+      expect(inBrowser.tree.types).toEqual(["image/svg+xml", "text/plain", "text/vnd.mermaid"]);
+      expect(inBrowser.tree.text).toBe(inNode.tree.text);
+      expect(inBrowser.tree.mermaid).toBe(inNode.tree.mermaid);
+      expect(inBrowser.tree.svg).toBe(inNode.tree.svg);
+      expect(inNode.chart.types).toEqual(["application/vnd.vegalite.v5+json", "image/png", "image/svg+xml", "text/plain"]);
+      expect(inBrowser.chart.types).toEqual(["application/vnd.vegalite.v5+json", "text/plain"]);
+      expect(inBrowser.chart.spec).toEqual(inNode.chart.spec);
+      expect(inBrowser.chart.text).toBe(inNode.chart.text);
+      // An injected PNG back end is used, in both.
+      expect(inBrowser.injectedPng).toMatch(/^injected \d+x\d+$/);
+      expect(inNode.injectedPng).toBe(inBrowser.injectedPng);
     } finally {
       await browser.close();
     }

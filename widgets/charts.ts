@@ -8,7 +8,8 @@
 import type { MetricSample, PidString, RuntimeEvent, TreeNode, TreeSnapshot } from "../runtime/observe.js";
 import { isSnapshot, toEvents, toSamples } from "./sources.js";
 import { formatBytes, formatCount, formatMs, plural, truncate } from "./text.js";
-import { svgSize, vegaLiteToSvg, type VegaLiteSpec } from "./vega-render.js";
+import { renderBackends } from "./backends.js";
+import { svgSize, type VegaLiteSpec } from "./vega-render.js";
 import { bundleOf, MIME, Widget, type WidgetKind } from "./widget.js";
 
 const SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json";
@@ -27,8 +28,9 @@ export class Chart extends Widget {
   readonly spec: VegaLiteSpec;
 
   constructor(kind: WidgetKind, spec: VegaLiteSpec, text: string) {
-    const svg = vegaLiteToSvg(spec);
-    const { width, height } = svgSize(svg);
+    const render = renderBackends().vegaSvg;
+    const svg = render ? render(spec) : null;
+    const { width, height } = svg ? svgSize(svg) : { width: 0, height: 0 };
     super(kind, bundleOf({ native: [MIME.vegaLite, spec], svg, width, height, text }));
     this.spec = spec;
   }

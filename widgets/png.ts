@@ -3,10 +3,10 @@
  *
  * resvg ships its native binary as a per-platform npm package (no install script, no download) and renders
  * synchronously, which lets `[Symbol.for("Jupyter.display")]()` stay synchronous. It is loaded on first use to
- * keep kernel start-up fast.
+ * keep kernel start-up fast. Node's modules are reached at run time (`node-builtins.ts`), so that this module
+ * loads, unused, in a browser.
  */
-import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
+import { requireNodeBuiltin } from "./node-builtins.js";
 
 interface ResvgModule {
   Resvg: new (svg: string, options?: Record<string, unknown>) => {
@@ -19,6 +19,7 @@ let resvg: ResvgModule | null = null;
 function load(): ResvgModule {
   if (!resvg) {
     try {
+      const { createRequire } = requireNodeBuiltin("node:module", "PNG rendering with @resvg/resvg-js");
       resvg = createRequire(import.meta.url)("@resvg/resvg-js") as ResvgModule;
     } catch (err) {
       throw new Error(
@@ -66,6 +67,7 @@ let fonts: Record<string, unknown> | null = null;
  */
 function fontOptions(): Record<string, unknown> {
   if (!fonts) {
+    const { existsSync } = requireNodeBuiltin("node:fs", "PNG rendering with @resvg/resvg-js");
     const files = FONT_FILES.map((f) => FONT_DIR + f);
     const base = { defaultFontFamily: "DejaVu Sans", monospaceFamily: "DejaVu Sans Mono", sansSerifFamily: "DejaVu Sans" };
     fonts = files.every((f) => existsSync(f)) ? { ...base, loadSystemFonts: false, fontFiles: files } : { ...base, loadSystemFonts: true };

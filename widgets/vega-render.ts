@@ -5,10 +5,11 @@
  * only renders through promises (`view.toSVG()`). A promise cannot be awaited synchronously on the same thread,
  * so one long-lived worker thread does the rendering while the caller blocks on `Atomics.wait` and then takes
  * the answer with `receiveMessageOnPort` (the technique of the `synckit` package). The worker also keeps the
- * ~2 MB of Vega code out of the kernel's start-up: it loads on the first chart.
+ * ~2 MB of Vega code out of the kernel's start-up: it loads on the first chart. Node's modules are reached at
+ * run time (`node-builtins.ts`), so that this module loads, unused, in a browser.
  */
-import { createRequire } from "node:module";
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
+import type { MessagePort, Worker } from "node:worker_threads";
+import { requireNodeBuiltin } from "./node-builtins.js";
 
 export type VegaLiteSpec = Record<string, unknown>;
 
@@ -55,6 +56,8 @@ let channel: Channel | null = null;
 let nextId = 1;
 
 function start(): Channel {
+  const { createRequire } = requireNodeBuiltin("node:module", "Vega charts rendered to SVG");
+  const { MessageChannel, Worker } = requireNodeBuiltin("node:worker_threads", "Vega charts rendered to SVG");
   const require = createRequire(import.meta.url);
   let vegaPath: string;
   let vegaLitePath: string;
@@ -82,6 +85,7 @@ function start(): Channel {
 export function vegaLiteToSvg(spec: VegaLiteSpec): string {
   channel ??= start();
   const { worker, port } = channel;
+  const { receiveMessageOnPort } = requireNodeBuiltin("node:worker_threads", "Vega charts rendered to SVG");
   const id = nextId++;
   const signal = new Int32Array(new SharedArrayBuffer(4));
   worker.postMessage({ id, spec, signal });

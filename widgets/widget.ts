@@ -2,13 +2,14 @@
  * The value every widget function returns: a MIME bundle that renders through Deno's
  * `[Symbol.for("Jupyter.display")]()` convention, with its parts exposed for tests and curious learners.
  *
- * A bundle always has `text/plain` and `image/svg+xml` (drawn by our own code, or by Vega for charts) and
- * `image/png` (resvg from that SVG), plus the native type (`text/vnd.mermaid`, `text/html` or
- * `application/vnd.vegalite.v5+json`) so each frontend picks the best it can show.
+ * A bundle has `text/plain` and `image/svg+xml` (drawn by our own code, or by Vega for charts) and `image/png`
+ * (resvg from that SVG), plus the native type (`text/vnd.mermaid`, `text/html` or
+ * `application/vnd.vegalite.v5+json`) so each frontend picks the best it can show. Where the PNG or Vega back end
+ * is missing (a browser: `backends.ts`) those parts are left out.
  */
 import { JUPYTER_DISPLAY } from "../runtime/display-hook.js";
 import type { MimeBundle } from "./display-sink.js";
-import { svgToPngBase64 } from "./png.js";
+import { renderBackends } from "./backends.js";
 
 export type { MimeBundle };
 
@@ -36,7 +37,8 @@ export type WidgetKind =
 export interface Drawing {
   /** Native MIME type and its data, e.g. `["text/vnd.mermaid", "flowchart TD ..."]`. */
   native: [string, unknown];
-  svg: string;
+  /** null: no static picture could be drawn here (a chart without a Vega renderer). */
+  svg: string | null;
   width: number;
   height: number;
   text: string;
@@ -87,10 +89,13 @@ export class Widget {
 
 /** Assemble the bundle: native type first, then the static fallbacks. */
 export function bundleOf(drawing: Drawing): MimeBundle {
-  return {
-    [drawing.native[0]]: drawing.native[1],
-    [MIME.svg]: drawing.svg,
-    [MIME.png]: svgToPngBase64(drawing.svg, drawing.width, drawing.height),
-    [MIME.text]: drawing.text,
-  };
+  const bundle: MimeBundle = { [drawing.native[0]]: drawing.native[1] };
+  // Without an SVG (a chart where no Vega renderer is available) there is nothing to make a PNG from either.
+  if (drawing.svg !== null) {
+    bundle[MIME.svg] = drawing.svg;
+    const png = renderBackends().png;
+    if (png) bundle[MIME.png] = png(drawing.svg, drawing.width, drawing.height);
+  }
+  bundle[MIME.text] = drawing.text;
+  return bundle;
 }
