@@ -15,9 +15,9 @@
  *
  * Output shape:
  *
- *     "use strict";
  *     var a, b, f, C;
  *     (function* (__otp, setTimeout, setInterval, setImmediate) {
+ *       "use strict";
  *       f = function f() { ... };          // function declarations, hoisted
  *       a = 1; ({ b } = obj);              // let/const/var
  *       C = class C { ... };
@@ -339,9 +339,12 @@ function wrapCell(
     // A cell that declares its own `setTimeout` (say) means the global one: the parameter steps aside.
     CELL_PARAMS.map((p) => f.createParameterDeclaration(undefined, undefined, names.has(p) && p !== "__otp" ? `${p}$shadowed` : p)),
     undefined,
-    f.createBlock(inner, true),
+    // Strict inside the cell function, not at the top of the script: a strict script evaluated by an indirect
+    // `eval` (a browser kernel has no `vm.Script`) keeps its `var`s to itself, and the cell's declarations must
+    // become globals that later cells see.
+    f.createBlock([f.createExpressionStatement(f.createStringLiteral("use strict")), ...inner], true),
   );
-  const out: TS.Statement[] = [f.createExpressionStatement(f.createStringLiteral("use strict"))];
+  const out: TS.Statement[] = [];
   if (names.size > 0) {
     out.push(
       f.createVariableStatement(

@@ -68,8 +68,26 @@ describe("cell transform", () => {
   it("turns top-level declarations into globals and collects their names", () => {
     const s = compile("const a = 1; let { b, c: [d] } = x; function f() {} class K {} enum E { A }\nimport fs from 'node:fs';");
     expect(s.declared).toEqual(["a", "b", "d", "f", "K", "E", "fs"]);
-    expect(s.js).toMatch(/^"use strict";\nvar a, b, d, f, K, E, fs;/);
+    expect(s.js).toMatch(/^var a, b, d, f, K, E, fs;\n\(function\* \(__otp, setTimeout, setInterval, setImmediate\) \{\n\s+"use strict";\n/);
     expect(s.mode).toBe("generator");
+  });
+
+  it("declares a cell's names as globals also when evaluated by an indirect eval (a browser has no vm.Script)", () => {
+    const s = compile("const portableA = 40;\nfunction portableF() { return portableA + 2; }\nportableF()");
+    const g = globalThis as Record<string, unknown>;
+    try {
+      const cell = (0, eval)(s.js) as (otp: unknown) => Generator<unknown, unknown>;
+      const run = cell({ result: (v: unknown) => v }).next();
+      expect(run).toEqual({ value: 42, done: true });
+      expect(g.portableA).toBe(40);
+      expect(typeof g.portableF).toBe("function");
+      // The cell's code is strict: assigning to an undeclared name throws.
+      const strict = compile("undeclaredPortableName = 1;");
+      expect(() => ((0, eval)(strict.js) as (otp: unknown) => Generator<unknown, unknown>)({ result: (v: unknown) => v }).next()).toThrow(ReferenceError);
+    } finally {
+      delete g.portableA;
+      delete g.portableF;
+    }
   });
 
   it("makes top-level await a yield, and leaves nested awaits alone", () => {
