@@ -52,6 +52,9 @@ export { kill, crash, injectDelay, chaos, ChaosMonkey, seededRandom, type ChaosO
 export { defmodule, hotSwap, purgeModule, softPurgeModule, loadNewVersion, serversOf, type SwapResult } from "./hot_swap.js";
 export { list, ErlList, Bin, Crash, ExitSignal, ErlangError, RuntimeError, formatTerm, termEquals, isCleanExit, type Term } from "./terms.js";
 export { phash2 } from "./phash2.js";
+export { Global } from "./global.js";
+export type { Name, Dest, ViaName, GlobalName, ViaModule } from "./via.js";
+export type { TraceOptions } from "./sys_trace.js";
 export { Metrics, metrics, type MetricsOptions } from "./metrics.js";
 export { Logger, LogReport, type LogLevel, type LogLevelSetting, type LogHandler, type ReportKind, type StackFormatter } from "./logger.js";
 export { DemoResult, demoOneForOne, demoOneForAll, demoRestForOne, demoRestartTypes, demoIntensity, demoCascade, demoDynamic } from "./demos.js";

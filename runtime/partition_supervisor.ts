@@ -15,8 +15,10 @@ import { supervisorState } from "./supervisor.js";
 import type { Op } from "./op.js";
 import { GenServer, type StartResult, type StartOptions } from "./gen_server.js";
 import { activeRuntime } from "./processes.js";
-import type { Term } from "./terms.js";
+
 import { phash2 } from "./phash2.js";
+import { defineViaModule } from "./via.js";
+import { formatTerm, type Term } from "./terms.js";
 import type { Strategy } from "./observe.js";
 
 export interface PartitionOptions {
@@ -73,3 +75,27 @@ export const PartitionSupervisor = {
     return n;
   },
 };
+
+/** `{:via, PartitionSupervisor, {name, key}}`: the name inside is `[name, key]`; only lookups and sends. */
+function nameKey(name: Term): [string, Term] {
+  if (!Array.isArray(name) || name.length !== 2 || typeof name[0] !== "string") {
+    throw new TypeError(`["via", "PartitionSupervisor", name]: the name must be [partitionSupervisorName, key]; got ${formatTerm(name)}.`);
+  }
+  return name as [string, Term];
+}
+
+defineViaModule("PartitionSupervisor", {
+  registerName(name) {
+    // Elixir: PartitionSupervisor.register_name/2 raises, its children are started by the partition supervisor.
+    throw new TypeError(`${formatTerm(name)}: a PartitionSupervisor name cannot be registered; its partitions are started by PartitionSupervisor.startLink.`);
+  },
+  unregisterName(name) {
+    throw new TypeError(`${formatTerm(name)}: a PartitionSupervisor name cannot be unregistered.`);
+  },
+  whereisName: (name) => PartitionSupervisor.whereisName(...nameKey(name)),
+  send(name, msg) {
+    const p = PartitionSupervisor.whereisName(...nameKey(name));
+    if (p) p.rt.deliver(p, msg);
+    return msg;
+  },
+});
