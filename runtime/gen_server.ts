@@ -86,6 +86,8 @@ export interface GenServerData extends CodeUser {
   delay?: number;
   /** Set while `sys.trace(server, true)` is on: prints each message in and each reply or new state out. */
   trace?: TraceSink;
+  /** Who started a server started without a link (its `parent` is itself then), for `$ancestors`. */
+  starter?: Pid;
 }
 
 /** Message that makes a GenServer stop itself with a reason, as if a callback returned `{stop, Reason, S}`. */
@@ -478,7 +480,7 @@ function status(p: Pid, d: GenServerData): Term {
     p,
     ["module", "gen_server"],
     list<Term>(
-      list<Term>(["$initial_call", [d.mod.name, "init", 1]], ["$ancestors", list(d.parent)]),
+      list<Term>(["$initial_call", [d.mod.name, "init", 1]], ["$ancestors", list(d.starter ?? d.parent)]),
       sysState,
       d.parent,
       d.trace ? list<Term>(["trace", true]) : list(),
@@ -519,7 +521,9 @@ export function* startProcess(
   // The body needs the child's pid, so it is given after the spawn. Not a `(function* () {...})()` wrapper:
   // V8 gives every new generator-function closure its own prototype object and hidden class, which made
   // each start pay for a fresh map (and made the scheduler's generator calls megamorphic).
-  rt.startBody(child, genInit(rt, mod, arg, child, parent, caller, tag, kind));
+  // gen.erl: a process started without a link is its own parent (`start(..., nolink, ...)` passes `self`), so an
+  // EXIT from its starter is an ordinary message to it, not the parent's exit that stops it (R23).
+  rt.startBody(child, genInit(rt, mod, arg, child, link ? parent : child, caller, tag, kind));
   if (typeof name === "string") {
     try {
       rt.register(name, child);
@@ -561,6 +565,7 @@ function* genInit(
   const v: ModuleVersion<GenServerCallbacks> = mod.current;
   const d: GenServerData = { mod, state: undefined, parent, version: v.version, timer: null, suspended: false, deferred: null, runningCode: v };
   if (kind) d.kind = kind;
+  if (parent === self) d.starter = starter.driver ? rt.shell : starter;
   self.data = d;
   let result: Term;
   try {

@@ -384,6 +384,38 @@ describe("5. via names", () => {
   });
 });
 
+describe("a GenServer started without a link", () => {
+  it("is its own parent: an EXIT from its starter goes to handleInfo, and getStatus says Parent is itself", async () => {
+    // unlinked_parent.out:  unlinked-started server alive after its starter's EXIT: true
+    //                       server reported: {:info, {:EXIT, #PID<0.103.0>, :bye}}
+    //                       Parent is the server itself: true
+    const got: Term[] = [];
+    const T = defmodule("T", {
+      init: () => {
+        trapExit(true);
+        return ["ok", null];
+      },
+      handleInfo: (m: Term, s: Term) => (got.push(m), ["noreply", s]),
+      terminate: (r: Term) => void got.push(["terminate", r]),
+    });
+    let server: Pid | undefined;
+    const starter = spawn(function* () {
+      server = ((yield* GenServer.start(T)) as [string, Pid])[1];
+      link(server);
+      yield* receive();
+      throw new ExitSignal("bye");
+    });
+    rt.settle();
+    send(starter, "go");
+    rt.settle();
+    expect(server!.alive).toBe(true);
+    expect(got).toEqual([["EXIT", starter, "bye"]]);
+    const st = (await sys.getStatus(server!)) as Term[];
+    expect((st[3] as Term[])[2]).toBe(server);
+    expect(((st[3] as Term[])[0] as Term[][])[1]).toEqual(["$ancestors", list(starter)]);
+  });
+});
+
 describe("sys.trace and sys.getStatus", () => {
   const Counter = () =>
     defmodule("Counter", {
