@@ -672,11 +672,10 @@ export const GenServer = {
     return new Op(rt, () => sysStop(rt, server, reason, timeout), "GenServer.stop", reason === "normal" ? [server] : [server, reason]);
   },
 
-  /** The pid of a name (local, via or global), or undefined (Elixir: nil). */
+  /** The pid of a name (local, via or global), or undefined (Elixir: nil); a pid is returned as it is, as Elixir does. */
   whereis(name: Dest): Pid | undefined {
-    const rt = rtFor(name);
-    const p = rt.resolve(name);
-    return p && p.alive ? p : undefined;
+    if (name instanceof Pid) return name;
+    return rtFor(name).resolve(name);
   },
 };
 

@@ -130,9 +130,14 @@ export function isCleanExit(reason: Term): boolean {
   return reason === "normal" || reason === "shutdown" || (isTuple(reason) && reason.length === 2 && reason[0] === "shutdown");
 }
 
-/** Deep equality on terms (tuples, lists, atoms, numbers, plain objects); pids compare by identity. */
+/** Deep equality on terms (tuples, lists, atoms, numbers, binaries, plain objects); pids compare by identity. */
 export function termEquals(a: Term, b: Term): boolean {
   if (a === b) return true;
+  if (a instanceof Bin && b instanceof Bin) {
+    const x = a.bytes();
+    const y = b.bytes();
+    return x.length === y.length && x.every((v, i) => v === y[i]);
+  }
   if (Array.isArray(a) && Array.isArray(b)) {
     if (a.length !== b.length || (a instanceof ErlList) !== (b instanceof ErlList)) return false;
     for (let i = 0; i < a.length; i++) if (!termEquals(a[i], b[i])) return false;

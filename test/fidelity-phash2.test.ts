@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { beforeEach, describe, expect, it } from "vitest";
-import { Runtime, setRuntime, PartitionSupervisor, defmodule, Bin, list, type Term } from "../runtime/index.js";
+import { Runtime, setRuntime, PartitionSupervisor, defmodule, Bin, list, termEquals, type Term } from "../runtime/index.js";
 import { phash2, improperList } from "../runtime/phash2.js";
 
 interface Row {
@@ -60,6 +60,13 @@ describe("phash2 matches erlang:phash2 (values printed by OTP 25)", () => {
     const t = rows.find((r) => r.term === "true")!;
     expect(phash2(true)).toBe(t.phash2);
     expect(phash2(null)).toBe(rows.find((r) => r.term === "nil")!.phash2);
+  });
+
+  it("binaries are equal terms when their bytes are (Registry keys, termEquals)", () => {
+    expect(termEquals(new Bin("x"), new Bin("x"))).toBe(true);
+    expect(termEquals(new Bin("x"), Bin.of(Uint8Array.from([120])))).toBe(true);
+    expect(termEquals(new Bin("x"), new Bin("y"))).toBe(false);
+    expect(termEquals(new Bin("x"), "x")).toBe(false); // a binary is not the atom
   });
 
   it("rejects what has no Erlang counterpart, saying what to use", () => {
