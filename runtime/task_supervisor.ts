@@ -4,7 +4,8 @@
  * A Task.Supervisor is a DynamicSupervisor (defaults 3 / 5) whose children are task processes, `:temporary`
  * with shutdown 5000 unless told otherwise. `asyncNolink` starts a temporary child, monitors it, then sends it
  * the work: the caller is not linked, and receives `[ref, result]` and then the `DOWN` (same sender, so in that
- * order). `async` also links the caller. `await`, `yield` and `shutdown` are Elixir's `Task` functions.
+ * order). `async` also links the caller. `await`, `yield` and `shutdown` are Elixir's `Task` functions, and
+ * `Task.async(fun)` starts a task with no supervisor, linked to and monitored by the caller, as Elixir's does.
  */
 
 import type { Dest } from "./via.js";
@@ -192,6 +193,7 @@ export const Task = {
     return new Op(
       task.pid.rt,
       function* () {
+        checkOwner(task as Task, task.pid.rt.caller(), "Task.shutdown");
         const rt = task.pid.rt;
         const self = rt.self();
         rt.unlink(self, task.pid);
