@@ -366,6 +366,19 @@ describe("5. via names", () => {
     expect(GenServer.whereis(["via", "PartitionSupervisor", ["ps", 3]])).toBe(PartitionSupervisor.whereisName("ps", 3));
   });
 
+  it("Agent and Supervisor take via names too (they are GenServers)", async () => {
+    // via_names.out:  partition via: :st   (Agent.get on a via name)
+    await Registry.startLink({ keys: "unique", name: "reg" });
+    const an: Term = ["via", "Registry", ["reg", "agent"]];
+    const [, a] = (await Agent.start(() => 10, { name: an as never })) as [string, Pid];
+    expect(await Agent.get(an as never, (n: number) => n + 1)).toBe(11);
+    const sn: Term = ["global", "sup"];
+    const [, sup] = (await Supervisor.startLink([], { strategy: "one_for_one", name: sn as never })) as [string, Pid];
+    expect(await Supervisor.countChildren(sn as never)).toMatchObject({ specs: 0 });
+    expect(Registry.lookup("reg", "agent")).toEqual([[a, null]]);
+    expect(Global.whereisName("sup")).toBe(sup);
+  });
+
   it("an unknown via module is a TypeError that says what a via module needs", () => {
     expect(() => GenServer.whereis(["via", "Nope", "x"])).toThrow(/registerName, unregisterName, whereisName and send/);
   });
