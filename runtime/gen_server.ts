@@ -26,7 +26,7 @@ import { ExitSignal, formatTerm, list, reasonFromThrow, type Term } from "./term
 import { NO_MESSAGE, logGenServerTerminate } from "./logger.js";
 import type { Timer } from "./clock.js";
 import { TraceSink, type TraceOptions } from "./sys_trace.js";
-import { registerVia, type Dest, type Name } from "./via.js";
+import { registerVia, type Dest, type GlobalName, type Name, type ViaName } from "./via.js";
 
 export type From = [Pid, Ref];
 type Res<T> = T | Blocking<T>;
@@ -88,6 +88,8 @@ export interface GenServerData extends CodeUser {
   trace?: TraceSink;
   /** Who started a server started without a link (its `parent` is itself then), for `$ancestors`. */
   starter?: Pid;
+  /** The name inside a via or global name it was started with (gen's `get_proc_name`), for sys reports. */
+  viaName?: Term;
 }
 
 /** Message that makes a GenServer stop itself with a reason, as if a callback returned `{stop, Reason, S}`. */
@@ -446,7 +448,7 @@ function* handleSystem(p: Pid, d: GenServerData, msg: Term[]): Blocking<void> {
       return;
     case "trace": {
       const [, on, opts] = req as [string, boolean, TraceOptions];
-      d.trace = on ? new TraceSink(p, opts ?? {}) : undefined;
+      d.trace = on ? new TraceSink(serverName(p, d), opts ?? {}) : undefined;
       reply(from, "ok");
       return;
     }
@@ -466,6 +468,11 @@ function caught(err: unknown): Term {
   return err;
 }
 
+/** What gen_server calls a server (gen's `get_proc_name`): its local name, the name inside its via name, or its pid. */
+function serverName(p: Pid, d: GenServerData): Term {
+  return p.name ?? d.viaName ?? p;
+}
+
 /**
  * `sys:get_status/1` of a gen_server, in OTP 25's shape: `{status, Pid, {module, gen_server}, [PDict, SysState,
  * Parent, Debug, [{header, H}, {data, [{"Status", S}, {"Parent", P}, {"Logged events", []}]}, {data, [{"State",
@@ -474,7 +481,9 @@ function caught(err: unknown): Term {
  */
 function status(p: Pid, d: GenServerData): Term {
   const sysState = d.suspended ? "suspended" : "running";
-  const name = p.name ?? p.toString().replace(/^#PID/, "");
+  const name = serverName(p, d);
+  // gen:format_status_header/2: a pid or an atom joins the text, any other name (a via name) makes a pair.
+  const header = name instanceof Pid ? `Status for generic server ${name.toString().replace(/^#PID/, "")}` : typeof name === "string" ? `Status for generic server ${name}` : ["Status for generic server", name];
   return [
     "status",
     p,
@@ -485,7 +494,7 @@ function status(p: Pid, d: GenServerData): Term {
       d.parent,
       d.trace ? list<Term>(["trace", true]) : list(),
       list<Term>(
-        ["header", `Status for generic server ${name}`],
+        ["header", header],
         ["data", list<Term>(["Status", sysState], ["Parent", d.parent], ["Logged events", list()])],
         ["data", list<Term>(["State", d.state])],
       ),
@@ -523,7 +532,7 @@ export function* startProcess(
   // each start pay for a fresh map (and made the scheduler's generator calls megamorphic).
   // gen.erl: a process started without a link is its own parent (`start(..., nolink, ...)` passes `self`), so an
   // EXIT from its starter is an ordinary message to it, not the parent's exit that stops it (R23).
-  rt.startBody(child, genInit(rt, mod, arg, child, link ? parent : child, caller, tag, kind));
+  rt.startBody(child, genInit(rt, mod, arg, child, link ? parent : child, caller, tag, kind, name !== undefined && typeof name !== "string" ? name : undefined));
   if (typeof name === "string") {
     try {
       rt.register(name, child);
@@ -559,6 +568,7 @@ function* genInit(
   starter: Pid,
   tag: Ref,
   kind: string | undefined,
+  via: ViaName | GlobalName | undefined,
 ): Blocking<void> {
   /** proc_lib:init_ack: the result goes to the process waiting in `startProcess`. */
   const ack = (result: Term): void => rt.deliver(starter, ["$ack", tag, result]);
@@ -566,6 +576,7 @@ function* genInit(
   const d: GenServerData = { mod, state: undefined, parent, version: v.version, timer: null, suspended: false, deferred: null, runningCode: v };
   if (kind) d.kind = kind;
   if (parent === self) d.starter = starter.driver ? rt.shell : starter;
+  if (via) d.viaName = via[0] === "global" ? via[1] : via[2];
   self.data = d;
   let result: Term;
   try {

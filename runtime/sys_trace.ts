@@ -28,8 +28,12 @@ export interface TraceOptions {
 export class TraceSink {
   readonly style: "erlang" | "elixir";
   private readonly printer: ((line: string) => void) | undefined;
+  /**
+   * `name`: what gen_server calls the server in its lines: its local name, the name inside a via or global name
+   * (`{reg,<<"alice">>}` for `{via, Registry, {reg, <<"alice">>}}`), or its pid.
+   */
   constructor(
-    readonly pid: Pid,
+    readonly name: Term,
     opts: TraceOptions,
   ) {
     if (opts.style !== undefined && opts.style !== "erlang" && opts.style !== "elixir") {
@@ -44,8 +48,7 @@ export class TraceSink {
   }
 
   private line(text: string): void {
-    const name = this.pid.name ? (this.style === "erlang" ? formatErlang(this.pid.name) : formatTerm(this.pid.name)) : this.term(this.pid);
-    const s = `*DBG* ${name} ${text}`;
+    const s = `*DBG* ${this.term(this.name)} ${text}`;
     try {
       if (this.printer) this.printer(s);
       else console.log(s);

@@ -488,6 +488,34 @@ describe("sys.trace and sys.getStatus", () => {
     expect(lines).toEqual([`*DBG* ${s} got {:hello, 1}`, `*DBG* ${s} new state %{a: 1, b: "x"}`]);
   });
 
+  it("a server with a via or global name is called by the name inside it", async () => {
+    // via_trace_status.out:
+    //   *DBG* {reg,<<"alice">>} got call get from <0.96.0>
+    //   *DBG* {reg,<<"alice">>} sent 1 to <0.96.0>, new state 1
+    //   via header: {'Status for generic server', {:reg, "alice"}}
+    //   *DBG* gname got call get from <0.96.0>
+    //   global header: 'Status for generic server gname'
+    await Registry.startLink({ keys: "unique", name: "reg" });
+    const M = defmodule("VT", { init: (s: Term) => ["ok", s], handleCall: (_r: Term, _f: unknown, s: Term) => ["reply", s, s] });
+    const lines: string[] = [];
+    const me = rt.shell.toString().replace("#PID", "");
+    const [, p] = (await GenServer.start(M, 1, { name: ["via", "Registry", ["reg", new Bin("alice")]] })) as [string, Pid];
+    await sys.trace(p, true, { print: (l) => lines.push(l) });
+    await GenServer.call(p, "get");
+    const header = (s: Term) => (((s as Term[])[3] as Term[])[4] as Term[][])[0][1];
+    expect(header(await sys.getStatus(p))).toEqual(["Status for generic server", ["reg", new Bin("alice")]]);
+    const [, g] = (await GenServer.start(M, 2, { name: ["global", "gname"] })) as [string, Pid];
+    await sys.trace(g, true, { print: (l) => lines.push(l) });
+    await GenServer.call(g, "get");
+    expect(header(await sys.getStatus(g))).toBe("Status for generic server gname");
+    expect(lines).toEqual([
+      `*DBG* {reg,<<"alice">>} got call get from ${me}`,
+      `*DBG* {reg,<<"alice">>} sent 1 to ${me}, new state 1`,
+      `*DBG* gname got call get from ${me}`,
+      `*DBG* gname sent 2 to ${me}, new state 2`,
+    ]);
+  });
+
   it("getStatus has OTP 25's shape, with [{trace, true}] while tracing", async () => {
     // sys_trace_status2.out (get_status while tracing):
     //   {:status, #PID<0.103.0>, {:module, :gen_server},
