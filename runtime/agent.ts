@@ -5,6 +5,7 @@
  * agent with `{:bad_return_value, other}`, and the caller exits with that reason.
  */
 
+import type { Dest } from "./via.js";
 import { Pid } from "./process.js";
 import { Module } from "./code.js";
 import { GenServer, type GenServerCallbacks, type StartOptions, type StartResult } from "./gen_server.js";
@@ -52,19 +53,19 @@ export const Agent = {
   start<S>(fun: () => S, opts: StartOptions = {}): Op<StartResult> {
     return GenServer.start(agentModule(), fun, opts);
   },
-  get<S, R>(agent: Pid | string, fun: Fun<S, R>, timeout = 5000): Op<R> {
+  get<S, R>(agent: Dest, fun: Fun<S, R>, timeout = 5000): Op<R> {
     return GenServer.call(agent, ["get", fun], timeout);
   },
-  update<S>(agent: Pid | string, fun: Fun<S, S>, timeout = 5000): Op<"ok"> {
+  update<S>(agent: Dest, fun: Fun<S, S>, timeout = 5000): Op<"ok"> {
     return GenServer.call(agent, ["update", fun], timeout);
   },
-  getAndUpdate<S, R>(agent: Pid | string, fun: Fun<S, [R, S]>, timeout = 5000): Op<R> {
+  getAndUpdate<S, R>(agent: Dest, fun: Fun<S, [R, S]>, timeout = 5000): Op<R> {
     return GenServer.call(agent, ["get_and_update", fun], timeout);
   },
-  cast<S>(agent: Pid | string, fun: Fun<S, S>): "ok" {
+  cast<S>(agent: Dest, fun: Fun<S, S>): "ok" {
     return GenServer.cast(agent, fun);
   },
-  stop(agent: Pid | string, reason: Term = "normal"): Op<"ok"> {
+  stop(agent: Dest, reason: Term = "normal"): Op<"ok"> {
     return GenServer.stop(agent, reason);
   },
 };

@@ -6,14 +6,15 @@
  * - flags, OTP's `?default_flags`: strategy one_for_one, intensity 1, period 5, autoShutdown never. The
  *   Elixir-style list form `Supervisor.startLink(children, opts)` uses Elixir's 3 / 5 instead (see supervisor.ts).
  * - child: restart permanent, type worker, significant false, shutdown 5000 for a worker and infinity for a
- *   supervisor, modules = [the module of `start`].
+ *   supervisor, modules = [the module of `start`] (for a start function, which names no module: the module
+ *   of the process it started, see `modulesOf`).
  */
 
 import { Module } from "./code.js";
 import type { Pid } from "./process.js";
 import type { Op } from "./op.js";
 import type { Blocking } from "./process.js";
-import type { Term } from "./terms.js";
+import { list, type Term } from "./terms.js";
 import type { RestartType, Strategy } from "./observe.js";
 
 export type Shutdown = number | "infinity" | "brutal_kill";
@@ -62,7 +63,8 @@ export interface Child {
   shutdown: Shutdown;
   type: ChildType;
   significant: boolean;
-  modules: Term[] | "dynamic";
+  /** As given, or null: the default, `[Module]` (`modulesOf`). */
+  modules: Term[] | "dynamic" | null;
   pid: Pid | null | Restarting;
   /** How often the supervisor restarted this child (for pictures; OTP keeps no such count). */
   restarts: number;
@@ -147,8 +149,9 @@ export function checkChildSpec(spec: unknown, autoShutdown: AutoShutdown | undef
     if (restart !== "permanent" && restart !== "transient" && restart !== "temporary") fail(["invalid_restart_type", restart]);
     const significant = s.significant ?? false;
     if (significant === true) {
-      if (autoShutdown === "never") fail(["bad_combination", [["auto_shutdown", "never"], ["significant", true]]]);
-      if (restart === "permanent") fail(["bad_combination", [["restart", "permanent"], ["significant", true]]]);
+      // OTP reports the offending settings as a property list: `{bad_combination, [{auto_shutdown, never}, ...]}`.
+      if (autoShutdown === "never") fail(["bad_combination", list<Term>(["auto_shutdown", "never"], ["significant", true])]);
+      if (restart === "permanent") fail(["bad_combination", list<Term>(["restart", "permanent"], ["significant", true])]);
     } else if (significant !== false) {
       fail(["invalid_significant", significant]);
     }
@@ -157,7 +160,7 @@ export function checkChildSpec(spec: unknown, autoShutdown: AutoShutdown | undef
     const shutdown = s.shutdown ?? (type === "worker" ? 5000 : "infinity");
     if (!(shutdown === "infinity" || shutdown === "brutal_kill" || (Number.isInteger(shutdown) && (shutdown as number) >= 0))) fail(["invalid_shutdown", shutdown]);
     const modules = s.modules ?? defaultModules(start as StartFn);
-    if (modules !== "dynamic" && !Array.isArray(modules)) fail(["invalid_modules", modules]);
+    if (modules !== null && modules !== "dynamic" && !Array.isArray(modules)) fail(["invalid_modules", modules]);
     return {
       id: s.id,
       start: start as StartFn,
@@ -165,7 +168,7 @@ export function checkChildSpec(spec: unknown, autoShutdown: AutoShutdown | undef
       shutdown: shutdown as Shutdown,
       type,
       significant: significant as boolean,
-      modules: modules as Term[] | "dynamic",
+      modules: modules as Term[] | "dynamic" | null,
       pid: null,
       restarts: 0,
     } as Child;
@@ -175,12 +178,24 @@ export function checkChildSpec(spec: unknown, autoShutdown: AutoShutdown | undef
   }
 }
 
-function defaultModules(start: StartFn): Term[] {
+/** `[Module]` of an `[Module, "function", args]` start; null for a start function (decided by `modulesOf`). */
+export function defaultModules(start: StartFn): Term[] | null {
   if (Array.isArray(start)) return [start[0] instanceof Module ? start[0].name : start[0]];
-  return [];
+  return null;
+}
+
+/**
+ * A child's `modules`, as `which_children` and `get_childspec` report them. OTP's default is `[M]` for a start
+ * `{M, F, A}` (Elixir's child specs leave it to that default); a start function names no module, so the
+ * default is the module of the process it started (a GenServer's callback module), or `[]` while none runs.
+ */
+export function modulesOf(modules: Term[] | "dynamic" | null, pid: unknown): Term[] | "dynamic" {
+  if (modules !== null) return modules;
+  const mod = (pid as { data?: { mod?: unknown } } | null)?.data?.mod;
+  return mod instanceof Module ? [mod.name] : [];
 }
 
 /** The map `get_childspec` returns, defaults filled in (R71). */
 export function childToSpec(c: Child): ChildSpec {
-  return { id: c.id, start: c.start, restart: c.restart, shutdown: c.shutdown, type: c.type, significant: c.significant, modules: c.modules };
+  return { id: c.id, start: c.start, restart: c.restart, shutdown: c.shutdown, type: c.type, significant: c.significant, modules: modulesOf(c.modules, c.pid) };
 }

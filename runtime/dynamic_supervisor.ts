@@ -10,6 +10,7 @@
  * extra_arguments []. 1.14 quirk kept on purpose: `shutdown: 0` is rejected as `{:invalid_shutdown, 0}` (R74).
  */
 
+import type { Dest } from "./via.js";
 import { Pid, TIMEOUT, Ref, type Blocking } from "./process.js";
 import type { Runtime } from "./runtime.js";
 import { getRuntime } from "./default.js";
@@ -17,7 +18,7 @@ import { Op } from "./op.js";
 import { Module } from "./code.js";
 import { GenServer, startBehaviour, doCall, type GenServerCallbacks, type StartOptions, type StartResult } from "./gen_server.js";
 import { isCleanExit, list, type Term } from "./terms.js";
-import { normalizeSpec, type ChildType, type Shutdown, type StartFn } from "./child_spec.js";
+import { defaultModules, modulesOf, normalizeSpec, type ChildType, type Shutdown, type StartFn } from "./child_spec.js";
 import { addRestart, report, recordRestart, startChildI, type StartOutcome } from "./supervisor_common.js";
 import { startOfModule, type ChildCounts, type ChildInfo } from "./supervisor.js";
 import type { RestartType } from "./observe.js";
@@ -27,7 +28,7 @@ export interface DynChild {
   restart: RestartType;
   shutdown: Shutdown;
   type: ChildType;
-  modules: Term[] | "dynamic";
+  modules: Term[] | "dynamic" | null;
   /** The spec's id, kept only for pictures (DynamicSupervisor ignores ids). */
   id: Term;
   restarts: number;
@@ -75,9 +76,9 @@ export function validateDynChild(spec: unknown): DynChild | { error: Term } {
   const shutdown = s.shutdown ?? (type === "supervisor" ? "infinity" : 5000);
   if (!(shutdown === "infinity" || shutdown === "brutal_kill" || (Number.isInteger(shutdown) && (shutdown as number) > 0))) return { error: ["invalid_shutdown", shutdown] };
   if (type !== "worker" && type !== "supervisor") return { error: ["invalid_child_type", type] };
-  const modules = s.modules ?? (Array.isArray(start) ? [start[0] instanceof Module ? start[0].name : start[0]] : []);
-  if (modules !== "dynamic" && !Array.isArray(modules)) return { error: ["invalid_modules", modules] };
-  return { start: start as StartFn, restart, shutdown: shutdown as Shutdown, type, modules: modules as Term[], id: s.id, restarts: 0 } as DynChild;
+  const modules = s.modules ?? defaultModules(start as StartFn);
+  if (modules !== null && modules !== "dynamic" && !Array.isArray(modules)) return { error: ["invalid_modules", modules] };
+  return { start: start as StartFn, restart, shutdown: shutdown as Shutdown, type, modules: modules as Term[] | "dynamic" | null, id: s.id, restarts: 0 } as DynChild;
 }
 
 function dynCallbacks(rt: Runtime): GenServerCallbacks<DynState> {
@@ -256,7 +257,7 @@ function dynCallbacks(rt: Runtime): GenServerCallbacks<DynState> {
           return ["reply", "ok", st];
         }
         case "which_children":
-          return ["reply", [...st.children].map(([pid, e]): ChildInfo => ({ id: "undefined", child: isRestarting(e) ? "restarting" : pid, type: childOf(e).type, modules: childOf(e).modules })), st];
+          return ["reply", [...st.children].map(([pid, e]): ChildInfo => ({ id: "undefined", child: isRestarting(e) ? "restarting" : pid, type: childOf(e).type, modules: modulesOf(childOf(e).modules, pid) })), st];
         case "count_children": {
           const n: ChildCounts = { specs: st.children.size, active: 0, supervisors: 0, workers: 0 };
           for (const e of st.children.values()) {
@@ -299,7 +300,7 @@ function dynModule(rt: Runtime): Module<GenServerCallbacks> {
   return m;
 }
 
-type Sup = Pid | string;
+type Sup = Dest;
 const rtOf = (sup: Sup): Runtime => (sup instanceof Pid ? sup.rt : getRuntime());
 
 function dynCall(sup: Sup, req: Term, what: string): Op<any> {

@@ -25,6 +25,8 @@ import { Module, ModuleVersion, codeTable, type CodeUser } from "./code.js";
 import { ExitSignal, formatTerm, list, reasonFromThrow, type Term } from "./terms.js";
 import { NO_MESSAGE, logGenServerTerminate } from "./logger.js";
 import type { Timer } from "./clock.js";
+import { TraceSink, type TraceOptions } from "./sys_trace.js";
+import { registerVia, type Dest, type GlobalName, type Name, type ViaName } from "./via.js";
 
 export type From = [Pid, Ref];
 type Res<T> = T | Blocking<T>;
@@ -59,8 +61,11 @@ export function okPid(result: unknown): Pid {
 }
 
 export interface StartOptions {
-  /** Register the process under this name (`{local, Name}`). */
-  name?: string;
+  /**
+   * Register the process under this name: a string (`{local, Name}`), or `["via", module, name]` /
+   * `["global", name]` (via.ts), e.g. `["via", "Registry", ["reg", "alice"]]`.
+   */
+  name?: Name;
   /** How long the caller waits for init, in ms (default infinity, as `gen_server:start_link`). */
   timeout?: number;
 }
@@ -79,6 +84,12 @@ export interface GenServerData extends CodeUser {
   kind?: string;
   /** Fault injection: virtual ms spent before handling each message (`injectDelay`). */
   delay?: number;
+  /** Set while `sys.trace(server, true)` is on: prints each message in and each reply or new state out. */
+  trace?: TraceSink;
+  /** Who started a server started without a link (its `parent` is itself then), for `$ancestors`. */
+  starter?: Pid;
+  /** The name inside a via or global name it was started with (gen's `get_proc_name`), for sys reports. */
+  viaName?: Term;
 }
 
 /** Message that makes a GenServer stop itself with a reason, as if a callback returned `{stop, Reason, S}`. */
@@ -126,6 +137,7 @@ export const genServerBehaviour: Behaviour = {
       (d.deferred ??= []).push(msg);
       return;
     }
+    if (d.trace && !isParentExit(p, d, msg)) d.trace.in(msg === GS_TIMEOUT ? "timeout" : msg);
     return fastDispatch(p, d, msg) ?? undefined;
   },
   onExit(p: Pid) {
@@ -180,10 +192,12 @@ function simpleResult(d: GenServerData, result: Term, from: From | null): boolea
   if (from && result.length === 3 && result[0] === "reply") {
     reply(from, result[1]);
     d.state = result[2];
+    if (d.trace) d.trace.out(result[1], from[0], d.state);
     return true;
   }
   if (result.length === 2 && result[0] === "noreply") {
     d.state = result[1];
+    if (d.trace) d.trace.noreply(d.state);
     return true;
   }
   return false;
@@ -248,6 +262,7 @@ function* handleResult(rt: Runtime, p: Pid, d: GenServerData, result: Term, from
       if (from && tag === "reply" && (result.length === 3 || result.length === 4)) {
         reply(from, result[1]);
         d.state = result[2];
+        if (d.trace) d.trace.out(result[1], from[0], d.state);
         const next = isContinue(result[3]) ? yield* continueWith(p, d, result[3]) : plainExtra(rt, p, d, result[3]);
         if (next === undefined) return;
         if (isContinue(result[3])) msg = result[3];
@@ -257,6 +272,7 @@ function* handleResult(rt: Runtime, p: Pid, d: GenServerData, result: Term, from
       }
       if (tag === "noreply" && (result.length === 2 || result.length === 3)) {
         d.state = result[1];
+        if (d.trace) d.trace.noreply(d.state);
         const next = isContinue(result[2]) ? yield* continueWith(p, d, result[2]) : plainExtra(rt, p, d, result[2]);
         if (next === undefined) return;
         if (isContinue(result[2])) msg = result[2];
@@ -270,6 +286,7 @@ function* handleResult(rt: Runtime, p: Pid, d: GenServerData, result: Term, from
         const reason = result[1];
         const replyTo = from;
         const replyValue = result[2];
+        if (d.trace) d.trace.out(replyValue, replyTo[0], d.state);
         return yield* terminateAndExit(p, d, reason, () => reply(replyTo, replyValue), msg);
       }
       if (tag === "stop" && result.length === 3) {
@@ -407,7 +424,7 @@ function* handleSystem(p: Pid, d: GenServerData, msg: Term[]): Blocking<void> {
       try {
         res = cbs.codeChange ? yield* run(cbs.codeChange.call(cbs, oldVsn, d.state, extra)) : ["ok", d.state];
       } catch (err) {
-        res = reasonFromThrow(err);
+        res = caught(err);
       }
       d.runningCode = null;
       const fromVersion = d.version;
@@ -417,7 +434,7 @@ function* handleSystem(p: Pid, d: GenServerData, msg: Term[]): Blocking<void> {
         d.version = v.version;
         reply(from, "ok");
       } else {
-        reply(from, ["error", res]);
+        reply(from, ["error", res]); // sys: `{error, Else}` of whatever `catch Mod:code_change(...)` gave
       }
       p.rt.emit({ type: "code_change", t: p.rt.now(), pid: p.label, module: d.mod.name, from: fromVersion, to: v.version, ok });
       return;
@@ -427,11 +444,62 @@ function* handleSystem(p: Pid, d: GenServerData, msg: Term[]): Blocking<void> {
       return yield* terminateAndExit(p, d, reason, () => reply(from, "ok"), list()); // OTP's last message: []
     }
     case "get_status":
-      reply(from, { pid: p, module: d.mod.name, version: d.version, state: d.state, suspended: d.suspended });
+      reply(from, status(p, d));
       return;
+    case "trace": {
+      const [, on, opts] = req as [string, boolean, TraceOptions];
+      d.trace = on ? new TraceSink(serverName(p, d), opts ?? {}) : undefined;
+      reply(from, "ok");
+      return;
+    }
     default:
       reply(from, ["error", ["unknown_system_msg", req]]);
   }
+}
+
+/**
+ * What Erlang's `catch Expr` gives for an exception: `{'EXIT', {Reason, Stack}}` for an error (a JS Error, a
+ * `Crash`), `{'EXIT', Reason}` for an exit, the value itself for a throw. sys.erl wraps a failing code_change
+ * this way, so `sys:change_code` returns `{error, {'EXIT', {Reason, Stack}}}` for a callback that raised.
+ */
+function caught(err: unknown): Term {
+  if (err instanceof ExitSignal) return ["EXIT", err.reason];
+  if (err instanceof Error) return ["EXIT", reasonFromThrow(err)];
+  return err;
+}
+
+/** What gen_server calls a server (gen's `get_proc_name`): its local name, the name inside its via name, or its pid. */
+function serverName(p: Pid, d: GenServerData): Term {
+  return p.name ?? d.viaName ?? p;
+}
+
+/**
+ * `sys:get_status/1` of a gen_server, in OTP 25's shape: `{status, Pid, {module, gen_server}, [PDict, SysState,
+ * Parent, Debug, [{header, H}, {data, [{"Status", S}, {"Parent", P}, {"Logged events", []}]}, {data, [{"State",
+ * State}]}]]}`. Erlang's charlists (`'Status'`) are JS strings here, and the process dictionary holds only the
+ * `$initial_call` and `$ancestors` proc_lib puts there.
+ */
+function status(p: Pid, d: GenServerData): Term {
+  const sysState = d.suspended ? "suspended" : "running";
+  const name = serverName(p, d);
+  // gen:format_status_header/2: a pid or an atom joins the text, any other name (a via name) makes a pair.
+  const header = name instanceof Pid ? `Status for generic server ${name.toString().replace(/^#PID/, "")}` : typeof name === "string" ? `Status for generic server ${name}` : ["Status for generic server", name];
+  return [
+    "status",
+    p,
+    ["module", "gen_server"],
+    list<Term>(
+      list<Term>(["$initial_call", [d.mod.name, "init", 1]], ["$ancestors", list(d.starter ?? d.parent)]),
+      sysState,
+      d.parent,
+      d.trace ? list<Term>(["trace", true]) : list(),
+      list<Term>(
+        ["header", header],
+        ["data", list<Term>(["Status", sysState], ["Parent", d.parent], ["Logged events", list()])],
+        ["data", list<Term>(["State", d.state])],
+      ),
+    ),
+  ];
 }
 
 // ------------------------------------------------------------------ client side
@@ -446,7 +514,7 @@ export function* startProcess(
   mod: Module<GenServerCallbacks>,
   arg: Term,
   link: boolean,
-  name: string | undefined,
+  name: Name | undefined,
   timeout: number | undefined,
   behaviourName: string,
   kind: string | undefined,
@@ -454,7 +522,7 @@ export function* startProcess(
   const caller = rt.self();
   const parent = caller.driver ? rt.shell : caller;
   if (name) {
-    const existing = rt.whereis(name);
+    const existing = rt.resolve(name);
     if (existing) return ["error", ["already_started", existing]];
   }
   const tag = new Ref();
@@ -462,13 +530,17 @@ export function* startProcess(
   // The body needs the child's pid, so it is given after the spawn. Not a `(function* () {...})()` wrapper:
   // V8 gives every new generator-function closure its own prototype object and hidden class, which made
   // each start pay for a fresh map (and made the scheduler's generator calls megamorphic).
-  rt.startBody(child, genInit(rt, mod, arg, child, parent, caller, tag, kind));
-  if (name) {
+  // gen.erl: a process started without a link is its own parent (`start(..., nolink, ...)` passes `self`), so an
+  // EXIT from its starter is an ordinary message to it, not the parent's exit that stops it (R23).
+  rt.startBody(child, genInit(rt, mod, arg, child, link ? parent : child, caller, tag, kind, name !== undefined && typeof name !== "string" ? name : undefined));
+  if (typeof name === "string") {
     try {
       rt.register(name, child);
     } catch {
       /* lost a race with another start: init will run unregistered */
     }
+  } else if (name) {
+    registerVia(rt, name, child); // "no" only when another start won a race: init runs unregistered
   }
   const self = caller;
   const started = child;
@@ -496,12 +568,15 @@ function* genInit(
   starter: Pid,
   tag: Ref,
   kind: string | undefined,
+  via: ViaName | GlobalName | undefined,
 ): Blocking<void> {
   /** proc_lib:init_ack: the result goes to the process waiting in `startProcess`. */
   const ack = (result: Term): void => rt.deliver(starter, ["$ack", tag, result]);
   const v: ModuleVersion<GenServerCallbacks> = mod.current;
   const d: GenServerData = { mod, state: undefined, parent, version: v.version, timer: null, suspended: false, deferred: null, runningCode: v };
   if (kind) d.kind = kind;
+  if (parent === self) d.starter = starter.driver ? rt.shell : starter;
+  if (via) d.viaName = via[0] === "global" ? via[1] : via[2];
   self.data = d;
   let result: Term;
   try {
@@ -539,7 +614,7 @@ function callTerm(server: Term, request: Term, timeout: number): Term {
 }
 
 /** The blocking half of a call, shared by `GenServer.call` and sys requests. */
-export function* doCall(rt: Runtime, server: Pid | string, tagName: string, request: Term, timeout: number, failure: (reason: Term) => Term): Blocking<Term> {
+export function* doCall(rt: Runtime, server: Dest, tagName: string, request: Term, timeout: number, failure: (reason: Term) => Term): Blocking<Term> {
   const self = rt.self();
   const target = rt.resolve(server);
   if (!target || target.dead) throw new ExitSignal(failure("noproc")); // R18
@@ -562,7 +637,7 @@ export function* doCall(rt: Runtime, server: Pid | string, tagName: string, requ
   return msg[1];
 }
 
-function rtFor(target: Pid | string | Module | GenServerCallbacks | undefined): Runtime {
+function rtFor(target: Dest | Module | GenServerCallbacks | undefined): Runtime {
   if (target instanceof Pid) return target.rt;
   if (target instanceof Module) return target.rt;
   return getRuntime();
@@ -588,12 +663,12 @@ export const GenServer = {
    * Synchronous request; the caller exits with `{Reason, {GenServer, :call, [server, req, timeout]}}` on
    * timeout, `noproc`, or the server's death (R18).
    */
-  call(server: Pid | string, request: Term, timeout = 5000): Op<any> {
+  call(server: Dest, request: Term, timeout = 5000): Op<any> {
     return new CallOp(rtFor(server), server, request, timeout);
   },
 
   /** Asynchronous request; always "ok", even for a dead or unknown server (R27). */
-  cast(server: Pid | string, msg: Term): "ok" {
+  cast(server: Dest, msg: Term): "ok" {
     const rt = rtFor(server);
     const p = rt.resolve(server);
     if (p && p.alive) rt.send(p, ["$gen_cast", msg]);
@@ -603,13 +678,15 @@ export const GenServer = {
   reply,
 
   /** `GenServer.stop/3`: terminate/2 runs even if the server does not trap exits; resolves to "ok" (R26). */
-  stop(server: Pid | string, reason: Term = "normal", timeout = Infinity): Op<"ok"> {
+  stop(server: Dest, reason: Term = "normal", timeout = Infinity): Op<"ok"> {
     const rt = rtFor(server);
     return new Op(rt, () => sysStop(rt, server, reason, timeout), "GenServer.stop", reason === "normal" ? [server] : [server, reason]);
   },
 
-  whereis(name: string): Pid | undefined {
-    return getRuntime().whereis(name);
+  /** The pid of a name (local, via or global), or undefined (Elixir: nil); a pid is returned as it is, as Elixir does. */
+  whereis(name: Dest): Pid | undefined {
+    if (name instanceof Pid) return name;
+    return rtFor(name).resolve(name);
   },
 };
 
@@ -637,7 +714,7 @@ export function startBehaviour(
   return startProcess(rt, m, arg, opts.link, opts.name, opts.timeout, opts.behaviourName, opts.kind ?? opts.behaviourName);
 }
 
-function* sysStop(rt: Runtime, server: Pid | string, reason: Term, timeout: number): Blocking<"ok"> {
+function* sysStop(rt: Runtime, server: Dest, reason: Term, timeout: number): Blocking<"ok"> {
   const self = rt.self();
   const target = rt.resolve(server);
   if (!target || target.dead) throw new ExitSignal("noproc");
@@ -663,7 +740,7 @@ function* sysStop(rt: Runtime, server: Pid | string, reason: Term, timeout: numb
 class CallOp extends Op<any> {
   constructor(
     rt: Runtime,
-    private readonly server: Pid | string,
+    private readonly server: Dest,
     private readonly request: Term,
     private readonly timeout: number,
   ) {
@@ -683,31 +760,49 @@ class CallOp extends Op<any> {
 /** sys module: introspection and code change of GenServer-based processes. */
 export const sys = {
   /** `:sys.get_state/1`. */
-  getState(server: Pid | string, timeout = 5000): Op<any> {
+  getState(server: Dest, timeout = 5000): Op<any> {
     const rt = rtFor(server);
     return new Op(rt, () => doCall(rt, server, "$system", "get_state", timeout, (r) => [r, ["sys", "get_state", list<Term>(server, timeout)]]), "sys.getState", [server]);
   },
-  replaceState(server: Pid | string, fn: (s: any) => any, timeout = 5000): Op<any> {
+  replaceState(server: Dest, fn: (s: any) => any, timeout = 5000): Op<any> {
     const rt = rtFor(server);
     return new Op(rt, () => doCall(rt, server, "$system", ["replace_state", fn], timeout, (r) => [r, ["sys", "replace_state", list<Term>(server, timeout)]]), "sys.replaceState", [server, fn]);
   },
-  suspend(server: Pid | string, timeout = 5000): Op<"ok"> {
+  suspend(server: Dest, timeout = 5000): Op<"ok"> {
     const rt = rtFor(server);
     return new Op(rt, () => doCall(rt, server, "$system", "suspend", timeout, (r) => [r, ["sys", "suspend", list(server)]]) as Blocking<"ok">, "sys.suspend", [server]);
   },
-  resume(server: Pid | string, timeout = 5000): Op<"ok"> {
+  resume(server: Dest, timeout = 5000): Op<"ok"> {
     const rt = rtFor(server);
     return new Op(rt, () => doCall(rt, server, "$system", "resume", timeout, (r) => [r, ["sys", "resume", list(server)]]) as Blocking<"ok">, "sys.resume", [server]);
   },
   /** `:sys.change_code/4`: the server must be suspended (R28). */
-  changeCode(server: Pid | string, mod: Module | string, oldVsn: Term, extra: Term = [], timeout = 5000): Op<Term> {
+  changeCode(server: Dest, mod: Module | string, oldVsn: Term, extra: Term = [], timeout = 5000): Op<Term> {
     const rt = rtFor(server);
     const name = typeof mod === "string" ? mod : mod.name;
     return new Op(rt, () => doCall(rt, server, "$system", ["change_code", name, oldVsn, extra], timeout, (r) => [r, ["sys", "change_code", list(server)]]), "sys.changeCode", [server, mod, oldVsn]);
   },
-  terminate(server: Pid | string, reason: Term, timeout = Infinity): Op<"ok"> {
+  terminate(server: Dest, reason: Term, timeout = Infinity): Op<"ok"> {
     const rt = rtFor(server);
     return new Op(rt, () => sysStop(rt, server, reason, timeout), "sys.terminate", [server, reason]);
+  },
+  /**
+   * `:sys.get_status/1`: `["status", pid, ["module", "gen_server"], [pdict, "running" | "suspended", parent,
+   * debug, [["header", ...], ["data", [["Status", ...], ["Parent", ...], ["Logged events", []]]], ["data",
+   * [["State", state]]]]]]`, OTP 25's shape.
+   */
+  getStatus(server: Dest, timeout = 5000): Op<Term> {
+    const rt = rtFor(server);
+    return new Op(rt, () => doCall(rt, server, "$system", "get_status", timeout, (r) => [r, ["sys", "get_status", list<Term>(server, timeout)]]), "sys.getStatus", [server]);
+  },
+  /**
+   * `:sys.trace(server, flag)`: while on, the server prints each message it gets and each reply or new state,
+   * as OTP does: `*DBG* counter got call get from <0.96.0>`, `*DBG* counter sent 0 to <0.96.0>, new state 0`.
+   * `opts.style: "elixir"` prints terms as Elixir does; `opts.print` receives the lines (default console.log).
+   */
+  trace(server: Dest, flag: boolean, opts: TraceOptions = {}, timeout = 5000): Op<"ok"> {
+    const rt = rtFor(server);
+    return new Op(rt, () => doCall(rt, server, "$system", ["trace", flag, opts], timeout, (r) => [r, ["sys", "trace", list<Term>(server, flag)]]) as Blocking<"ok">, "sys.trace", [server, flag]);
   },
 };
 

@@ -2,9 +2,9 @@
  * PartitionSupervisor (Elixir 1.14 `partition_supervisor.ex`), R78–R79.
  *
  * An ordinary supervisor with one child per partition: ids `0..N-1`, each started from the same child spec
- * with `withArguments(args, partition)`. Routing by key: an integer key goes to partition `rem(abs(key), N)`;
- * any other key to a hash of it. The hash is *not* Erlang's bit-exact `phash2` (R79): routing of non-integer
- * keys is stable here but differs from the BEAM's, which is why conformance scenarios use integer keys.
+ * with `withArguments(args, partition)`. Routing by key, as Elixir's `partition/2`: an integer key goes to
+ * partition `rem(abs(key), N)`; any other key to `:erlang.phash2(key, N)` (R79), computed bit for bit as the BEAM
+ * does (phash2.ts), so a key lands in the same partition here as on the BEAM (atoms are strings, binaries `Bin`).
  * Defaults: partitions = 2 (our "schedulers online"), strategy one_for_one, max_restarts 3, max_seconds 5.
  */
 
@@ -15,7 +15,10 @@ import { supervisorState } from "./supervisor.js";
 import type { Op } from "./op.js";
 import { GenServer, type StartResult, type StartOptions } from "./gen_server.js";
 import { activeRuntime } from "./processes.js";
-import type { Term } from "./terms.js";
+
+import { phash2 } from "./phash2.js";
+import { defineViaModule } from "./via.js";
+import { formatTerm, type Term } from "./terms.js";
 import type { Strategy } from "./observe.js";
 
 export interface PartitionOptions {
@@ -52,7 +55,7 @@ export const PartitionSupervisor = {
     const n = partitionCount.get(name);
     if (!n) throw new Error(`PartitionSupervisor '${name}' is not running.`);
     if (typeof key === "number" && Number.isInteger(key)) return Math.abs(key) % n;
-    return stableHash(key) % n;
+    return phash2(key, n);
   },
 
   /** The pid serving `key` (`{:via, PartitionSupervisor, {name, key}}`); the dead pid until a restart (R78). */
@@ -73,13 +76,26 @@ export const PartitionSupervisor = {
   },
 };
 
-/** A stable 32-bit FNV-1a hash of the key's JSON text (not phash2: see the module note). */
-function stableHash(key: Term): number {
-  const s = JSON.stringify(key) ?? String(key);
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
+/** `{:via, PartitionSupervisor, {name, key}}`: the name inside is `[name, key]`; only lookups and sends. */
+function nameKey(name: Term): [string, Term] {
+  if (!Array.isArray(name) || name.length !== 2 || typeof name[0] !== "string") {
+    throw new TypeError(`["via", "PartitionSupervisor", name]: the name must be [partitionSupervisorName, key]; got ${formatTerm(name)}.`);
   }
-  return h;
+  return name as [string, Term];
 }
+
+defineViaModule("PartitionSupervisor", {
+  registerName(name) {
+    // Elixir: PartitionSupervisor.register_name/2 raises, its children are started by the partition supervisor.
+    throw new TypeError(`${formatTerm(name)}: a PartitionSupervisor name cannot be registered; its partitions are started by PartitionSupervisor.startLink.`);
+  },
+  unregisterName(name) {
+    throw new TypeError(`${formatTerm(name)}: a PartitionSupervisor name cannot be unregistered.`);
+  },
+  whereisName: (name) => PartitionSupervisor.whereisName(...nameKey(name)),
+  send(name, msg) {
+    const p = PartitionSupervisor.whereisName(...nameKey(name));
+    if (p) p.rt.deliver(p, msg);
+    return msg;
+  },
+});

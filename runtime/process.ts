@@ -60,6 +60,11 @@ export class Ref {
   target: Pid | null = null;
   /** A call waiting for its reply through this ref (a process alias, OTP 24+): replies to others are dropped. */
   alias = false;
+  /**
+   * What the `DOWN` names as the monitored object: null for the pid; `{Name, Node}` for a monitor made by
+   * registered name, as `erlang:monitor(process, Name)` reports it.
+   */
+  object: unknown = null;
   toString(): string {
     return `#Reference<${this.id}>`;
   }

@@ -16,7 +16,8 @@ import { Pid, Ref, TIMEOUT, type Blocking } from "./process.js";
 import { Runtime, receive as receiveG, sleep as sleepG } from "./runtime.js";
 import { getRuntime } from "./default.js";
 import { Op } from "./op.js";
-import { ExitSignal, formatTerm, type Term } from "./terms.js";
+import { ErlangError, ExitSignal, formatTerm, type Term } from "./terms.js";
+import type { Dest, Name } from "./via.js";
 import { Module, ModuleVersion, type CodeUser } from "./code.js";
 import { processInfo as info, snapshot as snap, textTree as drawTextTree } from "./introspect.js";
 import type { ProcessInfo, TreeNode, TreeSnapshot } from "./observe.js";
@@ -26,7 +27,7 @@ export function activeRuntime(): Runtime {
   return Runtime.active ?? getRuntime();
 }
 
-function rtOf(p?: Pid | string): Runtime {
+function rtOf(p?: Dest): Runtime {
   return p instanceof Pid ? p.rt : activeRuntime();
 }
 
@@ -117,8 +118,11 @@ function isGen(x: unknown): x is Blocking<unknown> {
   return typeof x === "object" && x !== null && typeof (x as Generator).next === "function" && typeof (x as Generator).throw === "function";
 }
 
-/** `send(dest, msg)`; returns msg. Sending to an unregistered name raises `badarg` (R27). */
-export function send<T>(dest: Pid | string, msg: T): T {
+/**
+ * `send(dest, msg)`; returns msg. Sending to an unregistered name raises `badarg` (R27); so does a via name, as
+ * on the BEAM (send through `GenServer.cast`, `Registry.send` or `Global.send` instead).
+ */
+export function send<T>(dest: Dest, msg: T): T {
   rtOf(dest).send(dest, msg);
   return msg;
 }
@@ -150,16 +154,38 @@ export function unlink(p: Pid): true {
   return true;
 }
 
-/** `Process.monitor(pid)`: the caller will get `["DOWN", ref, "process", pid, reason]`. */
-export function monitor(p: Pid): Ref {
-  const rt = p.rt;
-  return rt.monitor(rt.caller(), p);
+/** The node every process of the runtime is on (it is not distributed): the name `erl` gives a node without one. */
+export const NODE = "nonode@nohost";
+
+/**
+ * `Process.monitor(pid_or_name)`: the caller will get `["DOWN", ref, "process", pid, reason]`. Monitored by
+ * registered name, the `DOWN` names `[name, "nonode@nohost"]` instead of the pid, and a name that nobody has
+ * answers at once with reason `noproc`, as `erlang:monitor(process, Name)` does.
+ */
+export function monitor(p: Pid | string): Ref {
+  if (p instanceof Pid) return p.rt.monitor(p.rt.caller(), p);
+  if (typeof p !== "string") throw new TypeError(`monitor: expected a pid or a registered name (a string); got ${formatTerm(p)}`);
+  const rt = activeRuntime();
+  return rt.monitor(rt.caller(), rt.whereis(p), [p, NODE]);
 }
 
-export function demonitor(ref: Ref, opts: { flush?: boolean } = {}): true {
+export type DemonitorOption = "flush" | "info";
+
+/**
+ * `Process.demonitor(ref, options)`: options `flush` (also remove a `DOWN` of this monitor already in the
+ * mailbox) and `info` (return whether the monitor was still active: false when its `DOWN` was already sent).
+ * Without `info` it returns true, as Erlang does. Options as Elixir's list (`["flush", "info"]`) or an object.
+ * @example demonitor(ref, ["flush", "info"])   // false: the process had already died
+ */
+export function demonitor(ref: Ref, opts: DemonitorOption[] | { flush?: boolean; info?: boolean } = {}): boolean {
+  const o = Array.isArray(opts) ? { flush: opts.includes("flush"), info: opts.includes("info") } : opts;
+  if (Array.isArray(opts)) {
+    const bad = opts.filter((x) => x !== "flush" && x !== "info");
+    if (bad.length > 0) throw new ErlangError("badarg");
+  }
   const rt = activeRuntime();
-  rt.demonitor(rt.caller(), ref, opts.flush ?? false);
-  return true;
+  const active = rt.demonitor(rt.caller(), ref, o.flush ?? false);
+  return o.info ? active : true;
 }
 
 /** `Process.flag(:trap_exit, flag)` for the running process; returns the old value. */
@@ -175,8 +201,9 @@ export function register(name: string, p: Pid): true {
   return true;
 }
 
-export function whereis(name: string): Pid | undefined {
-  return activeRuntime().whereis(name);
+/** The live process with a name: a local name, or a via / global name (`["via", "Registry", [reg, key]]`). */
+export function whereis(name: Name): Pid | undefined {
+  return activeRuntime().resolve(name);
 }
 
 export function isAlive(p: Pid): boolean {

@@ -14,7 +14,8 @@ import { Module } from "./code.js";
 import { GenServer, type GenServerCallbacks, type StartResult } from "./gen_server.js";
 import { activeRuntime } from "./processes.js";
 import { Op } from "./op.js";
-import { termEquals, type Term } from "./terms.js";
+import { ErlangError, formatTerm, termEquals, type Term } from "./terms.js";
+import { defineViaModule } from "./via.js";
 
 export type Keys = "unique" | "duplicate";
 
@@ -73,19 +74,39 @@ export const Registry = {
 
   /** Registers the calling process under `key` (R80). */
   register(reg: Pid | string, key: Term, value: Term = null): ["ok", Pid] | ["error", ["already_registered", Pid]] {
-    const { rt, pid, st } = stateOf(reg);
-    const self = rt.caller();
-    const k = findKey(st.table, key) ?? key;
-    const entries = st.table.get(k) ?? [];
-    if (st.keys === "unique" && entries.length > 0) {
-      const [owner] = entries[0];
-      if (owner.alive) return ["error", ["already_registered", owner]];
-      entries.length = 0; // a stale entry of a dead owner is replaced
+    const { rt } = stateOf(reg);
+    return registerPid(reg, key, value, rt.caller());
+  },
+
+  /**
+   * `Registry.register_name({reg, key}, pid)`, the via-name entry point (`["via", "Registry", [reg, key]]`):
+   * "yes", or "no" when a live process holds the key.
+   */
+  registerName([reg, key]: [Pid | string, Term], pid: Pid): "yes" | "no" {
+    return registerPid(reg, key, null, pid)[0] === "ok" ? "yes" : "no";
+  },
+
+  /** `Registry.unregister_name({reg, key})`. */
+  unregisterName([reg, key]: [Pid | string, Term]): "ok" {
+    const { st } = stateOf(reg);
+    const k = findKey(st.table, key);
+    if (k !== undefined) st.table.delete(k);
+    return "ok";
+  },
+
+  /**
+   * `Registry.send({reg, key}, msg)`: to the owner of a unique key; raises `badarg` (ArgumentError) when nobody
+   * has it, as Elixir 1.14 does.
+   */
+  send([reg, key]: [Pid | string, Term], msg: Term): Term {
+    const p = Registry.whereisName(reg, key);
+    if (!p) {
+      const err = new ErlangError("badarg");
+      err.message = `Registry.send: no process is registered under ${formatTerm(key)} in ${formatTerm(reg)} (Elixir raises ArgumentError).`;
+      throw err;
     }
-    entries.push([self, value]);
-    st.table.set(k, entries);
-    rt.link(self, pid);
-    return ["ok", pid];
+    p.rt.deliver(p, msg);
+    return msg;
   },
 
   unregister(reg: Pid | string, key: Term): "ok" {
@@ -107,9 +128,13 @@ export const Registry = {
     return k === undefined ? [] : st.table.get(k)!.slice();
   },
 
-  /** The live owner of a unique key (the `{:via, Registry, {reg, key}}` path checks liveness). */
-  whereisName(reg: Pid | string, key: Term): Pid | undefined {
-    const [entry] = Registry.lookup(reg, key);
+  /**
+   * The live owner of a unique key (the `{:via, Registry, {reg, key}}` path checks liveness): `whereisName(reg,
+   * key)`, or `whereisName([reg, key])` as Elixir's `Registry.whereis_name({reg, key})`.
+   */
+  whereisName(reg: Pid | string | [Pid | string, Term], key?: Term): Pid | undefined {
+    if (Array.isArray(reg) && key === undefined) [reg, key] = reg;
+    const [entry] = Registry.lookup(reg as Pid | string, key);
     return entry && entry[0].alive ? entry[0] : undefined;
   },
 
@@ -131,5 +156,36 @@ export const Registry = {
     return "ok";
   },
 };
+
+/** Registers `self` under `key` in `reg` and links it to the registry (R80). */
+function registerPid(reg: Pid | string, key: Term, value: Term, self: Pid): ["ok", Pid] | ["error", ["already_registered", Pid]] {
+  const { rt, pid, st } = stateOf(reg);
+  const k = findKey(st.table, key) ?? key;
+  const entries = st.table.get(k) ?? [];
+  if (st.keys === "unique" && entries.length > 0) {
+    const [owner] = entries[0];
+    if (owner.alive) return ["error", ["already_registered", owner]];
+    entries.length = 0; // a stale entry of a dead owner is replaced
+  }
+  entries.push([self, value]);
+  st.table.set(k, entries);
+  rt.link(self, pid);
+  return ["ok", pid];
+}
+
+/** `{:via, Registry, {reg, key}}`: the name inside is the `[reg, key]` pair. */
+function regKey(name: Term): [Pid | string, Term] {
+  if (!Array.isArray(name) || name.length !== 2) {
+    throw new TypeError(`["via", "Registry", name]: the name must be [registry, key], e.g. ["via", "Registry", ["names", "alice"]]; got ${formatTerm(name)}.`);
+  }
+  return name as [Pid | string, Term];
+}
+
+defineViaModule("Registry", {
+  registerName: (name, pid) => Registry.registerName(regKey(name), pid),
+  unregisterName: (name) => Registry.unregisterName(regKey(name)),
+  whereisName: (name) => Registry.whereisName(regKey(name)),
+  send: (name, msg) => Registry.send(regKey(name), msg),
+});
 
 export type { Blocking };

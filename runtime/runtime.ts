@@ -22,9 +22,10 @@ import { ProcessTable } from "./process-table.js";
 import { Mailbox } from "./mailbox.js";
 import { RealClock, TimerHeap, VirtualClock, type Clock, type ClockKind, type Timer } from "./clock.js";
 import { EventLog } from "./event-log.js";
-import { ExitSignal, formatTerm, reasonFromThrow, setPidFormatter, type Term } from "./terms.js";
+import { ErlangError, ExitSignal, formatTerm, reasonFromThrow, setPidFormatter, type Term } from "./terms.js";
 import type { RuntimeEvent } from "./observe.js";
 import { DEFAULT_LOG_LEVEL, logProcessCrash, type LogLevelSetting } from "./logger.js";
+import { isVia, whereisVia, type Dest } from "./via.js";
 
 setPidFormatter((p) => p.toString());
 
@@ -213,9 +214,10 @@ export class Runtime {
     return p && p.alive ? p : undefined;
   }
 
-  /** A pid, or the live process registered under a name; undefined when there is none. */
-  resolve(target: Pid | string): Pid | undefined {
+  /** A pid, or the live process registered under a name (local, or via a module); undefined when there is none. */
+  resolve(target: Dest): Pid | undefined {
     if (typeof target === "string") return this.whereis(target);
+    if (isVia(target)) return whereisVia(this, target);
     return target;
   }
 
@@ -227,7 +229,13 @@ export class Runtime {
   // ---------------------------------------------------------------- messages and signals
 
   /** `send(Dest, Msg)`: to a dead pid it is a silent no-op; to an unregistered name it raises badarg (R27). */
-  send(to: Pid | string, msg: Term): void {
+  send(to: Dest, msg: Term): void {
+    if (isVia(to)) {
+      // As erlang:send/2: a via name is no destination. Its module's send (or GenServer.cast) delivers to it.
+      const err = new ErlangError("badarg");
+      err.message = `send: ${formatTerm(to)} is an invalid destination (erlang:send/2 takes a pid or a local name). Use GenServer.cast(name, msg), or the module's send: Registry.send([registry, key], msg), global.send(name, msg).`;
+      throw err;
+    }
     const p = this.resolve(to);
     if (!p) {
       throw new ExitSignal(["badarg", ["send", to, msg]]);
@@ -252,7 +260,7 @@ export class Runtime {
   }
 
   /** `exit(Pid, Reason)` from the running process (or from outside, e.g. a notebook cell). */
-  exit(target: Pid | string, reason: Term): void {
+  exit(target: Dest, reason: Term): void {
     const p = this.resolve(target);
     if (!p) {
       throw new ExitSignal(["badarg", ["exit", target, reason]]);
@@ -357,7 +365,7 @@ export class Runtime {
   private down(ref: Ref, p: Pid, reason: Term): void {
     const w = ref.watcher!;
     w.monitors = removeRef(w.monitors, ref);
-    this.deliver(w, ["DOWN", ref, "process", p, reason]);
+    this.deliver(w, ["DOWN", ref, "process", ref.object ?? p, reason]);
   }
 
   /** Calls `fn` with the raw exit reason whenever a process dies (the event log has it only as text). */
@@ -368,12 +376,16 @@ export class Runtime {
     };
   }
 
-  /** `link/1` between two processes. Linking to a dead process sends `noproc` (R9). */
+  /**
+   * `link/1` between two processes. Linking to a dead process (R9): a caller trapping exits gets
+   * `{'EXIT', Pid, noproc}` and `link` returns; any other caller gets the error exception `noproc` (Elixir's
+   * `%ErlangError{original: :noproc}`), which, uncaught, exits it with `{noproc, Stack}`, as erts does.
+   */
   link(a: Pid, b: Pid): void {
     if (a === b || a.dead) return;
     if (b.dead) {
       if (a.trapExit) this.deliver(a, ["EXIT", b, "noproc"]);
-      else throw new ExitSignal("noproc");
+      else throw new ErlangError("noproc");
       return;
     }
     addLink(a, b);
@@ -385,11 +397,15 @@ export class Runtime {
     removeLink(b, a);
   }
 
-  /** `monitor(process, Target)` held by `watcher`; a dead target answers `noproc` at once (R10). */
-  monitor(watcher: Pid, target: Pid): Ref {
+  /**
+   * `monitor(process, Target)` held by `watcher`; a dead or missing target answers `noproc` at once (R10).
+   * `object` is what the `DOWN` names instead of the pid (`{Name, Node}` for a monitor made by name).
+   */
+  monitor(watcher: Pid, target: Pid | undefined, object: Term = null): Ref {
     const ref = new Ref();
-    if (target.dead) {
-      this.deliver(watcher, ["DOWN", ref, "process", target, "noproc"]);
+    if (object !== null) ref.object = object;
+    if (!target || target.dead) {
+      this.deliver(watcher, ["DOWN", ref, "process", object ?? target, "noproc"]);
       return ref;
     }
     ref.watcher = watcher;
@@ -399,16 +415,22 @@ export class Runtime {
     return ref;
   }
 
-  /** `demonitor(Ref, [flush])`. */
-  demonitor(watcher: Pid, ref: Ref, flush = false): void {
+  /**
+   * `demonitor(Ref, [flush])`; returns whether the monitor was still active and is now removed (what the
+   * `info` option reports: false when the `DOWN` was already sent, or the ref was not a monitor of `watcher`).
+   */
+  demonitor(watcher: Pid, ref: Ref, flush = false): boolean {
+    let active = false;
     if (hasRef(watcher.monitors, ref)) {
       watcher.monitors = removeRef(watcher.monitors, ref);
       ref.target!.monitoredBy = removeRef(ref.target!.monitoredBy, ref);
+      active = true;
     }
     if (flush && watcher.mailbox && watcher.mailbox.length > 0) {
       const i = watcher.mailbox.find((m) => Array.isArray(m) && m[0] === "DOWN" && m[1] === ref);
       if (i >= 0) watcher.mailbox.removeAt(i);
     }
+    return active;
   }
 
   // ---------------------------------------------------------------- timers

@@ -13,6 +13,7 @@
  * `which_children` entries are `{ id, child, type, modules }` with child a pid, "restarting" or "undefined".
  */
 
+import type { Dest } from "./via.js";
 import { Pid, type Blocking } from "./process.js";
 import type { Runtime } from "./runtime.js";
 import { getRuntime } from "./default.js";
@@ -24,6 +25,7 @@ import {
   checkChildSpec,
   checkFlags,
   childToSpec,
+  modulesOf,
   normalizeSpec,
   ChildRecord,
   Restarting,
@@ -422,7 +424,7 @@ function childInfo(c: Child): ChildInfo {
     id: c.id,
     child: c.pid instanceof Pid ? c.pid : c.pid instanceof Restarting ? "restarting" : "undefined",
     type: c.type,
-    modules: c.modules,
+    modules: modulesOf(c.modules, c.pid),
   };
 }
 
@@ -457,7 +459,7 @@ function supervisorModule(rt: Runtime): Module<GenServerCallbacks> {
 
 export interface SupervisorOptions extends SupFlags, StartOptions {}
 
-type Sup = Pid | string;
+type Sup = Dest;
 
 function rtOf(sup: Sup): Runtime {
   return sup instanceof Pid ? sup.rt : getRuntime();

@@ -4,14 +4,16 @@
  * A Task.Supervisor is a DynamicSupervisor (defaults 3 / 5) whose children are task processes, `:temporary`
  * with shutdown 5000 unless told otherwise. `asyncNolink` starts a temporary child, monitors it, then sends it
  * the work: the caller is not linked, and receives `[ref, result]` and then the `DOWN` (same sender, so in that
- * order). `async` also links the caller. `await`, `yield` and `shutdown` are Elixir's `Task` functions.
+ * order). `async` also links the caller. `await`, `yield` and `shutdown` are Elixir's `Task` functions, and
+ * `Task.async(fun)` starts a task with no supervisor, linked to and monitored by the caller, as Elixir's does.
  */
 
+import type { Dest } from "./via.js";
 import { Pid, Ref, TIMEOUT, type Blocking } from "./process.js";
 import { DynamicSupervisor, startDynamic, type DynamicOptions } from "./dynamic_supervisor.js";
 import { activeRuntime } from "./processes.js";
 import { Op } from "./op.js";
-import { ExitSignal, RuntimeError, list, reasonFromThrow, type Term } from "./terms.js";
+import { ExitSignal, RuntimeError, formatTerm, list, reasonFromThrow, type Term } from "./terms.js";
 import { START_CALL, logTaskTerminate } from "./logger.js";
 import type { StartResult } from "./gen_server.js";
 import type { RestartType } from "./observe.js";
@@ -22,6 +24,8 @@ export interface Task<T = Term> {
   pid: Pid;
   ref: Ref;
   owner: Pid;
+  /** What the task runs, as Elixir 1.14 records a function: `{:erlang, :apply, 2}`. */
+  mfa: [string, string, number];
   /** Phantom: the result type. */
   readonly __result?: T;
 }
@@ -73,7 +77,7 @@ export interface TaskOptions {
   shutdown?: Shutdown;
 }
 
-function* startAsync(sup: Pid | string, fun: () => Term, link: boolean, shutdown: Shutdown): Blocking<Task> {
+function* startAsync(sup: Dest, fun: () => Term, link: boolean, shutdown: Shutdown): Blocking<Task> {
   const rt = activeRuntime();
   const owner = rt.caller();
   const r = (yield* DynamicSupervisor.startChild(sup, taskSpec(fun, "temporary", shutdown, false, owner))) as Term;
@@ -85,7 +89,18 @@ function* startAsync(sup: Pid | string, fun: () => Term, link: boolean, shutdown
   if (link) rt.link(owner, pid);
   const ref = rt.monitor(owner, pid);
   rt.send(pid, [GO, ref, owner]);
-  return { pid, ref, owner };
+  return { pid, ref, owner, mfa: APPLY };
+}
+
+const APPLY: [string, string, number] = ["erlang", "apply", 2];
+
+/** Elixir raises this ArgumentError when a task is awaited by a process other than the one that started it. */
+function checkOwner(task: Task, self: Pid, what: string): void {
+  if (task.owner !== self) {
+    const err = new Error(`task ${formatTerm(task)} must be queried from the owner but was queried from ${self} (in ${what}: only the process that started a task can await, yield or shut it down)`);
+    err.name = "ArgumentError";
+    throw err;
+  }
 }
 
 export const TaskSupervisor = {
@@ -94,19 +109,19 @@ export const TaskSupervisor = {
     return startDynamic(opts, "Task.Supervisor");
   },
   /** Starts a task that nobody awaits; `restart: "permanent"` tasks are restarted (R75). */
-  startChild(sup: Pid | string, fun: () => Term, opts: TaskOptions = {}): Op<Term> {
+  startChild(sup: Dest, fun: () => Term, opts: TaskOptions = {}): Op<Term> {
     return DynamicSupervisor.startChild(sup, taskSpec(fun, opts.restart ?? "temporary", opts.shutdown ?? 5000, true, activeRuntime().caller()));
   },
   /** A task linked to the caller: a crash in it kills a non-trapping caller (R77). */
-  async(sup: Pid | string, fun: () => Term, opts: { shutdown?: Shutdown } = {}): Op<Task> {
+  async(sup: Dest, fun: () => Term, opts: { shutdown?: Shutdown } = {}): Op<Task> {
     return new Op(activeRuntime(), () => startAsync(sup, fun, true, opts.shutdown ?? 5000), "TaskSupervisor.async");
   },
   /** A task not linked to the caller: failures arrive only as the DOWN (R76). */
-  asyncNolink(sup: Pid | string, fun: () => Term, opts: { shutdown?: Shutdown } = {}): Op<Task> {
+  asyncNolink(sup: Dest, fun: () => Term, opts: { shutdown?: Shutdown } = {}): Op<Task> {
     return new Op(activeRuntime(), () => startAsync(sup, fun, false, opts.shutdown ?? 5000), "TaskSupervisor.asyncNolink");
   },
-  terminateChild: (sup: Pid | string, pid: Pid) => DynamicSupervisor.terminateChild(sup, pid),
-  children: (sup: Pid | string) => DynamicSupervisor.whichChildren(sup),
+  terminateChild: (sup: Dest, pid: Pid) => DynamicSupervisor.terminateChild(sup, pid),
+  children: (sup: Dest) => DynamicSupervisor.whichChildren(sup),
 };
 
 function* awaitTask<T>(task: Task<T>, timeout: number, onTimeout: "exit" | "nil"): Blocking<["ok", T] | ["exit", Term] | null> {
@@ -118,7 +133,9 @@ function* awaitTask<T>(task: Task<T>, timeout: number, onTimeout: "exit" | "nil"
   };
   if (m === TIMEOUT) {
     if (onTimeout === "nil") return null;
-    throw new ExitSignal(["timeout", ["Elixir.Task", "await", list<Term>(task, timeout)]]);
+    // Elixir's await stops monitoring before it exits: a reply that comes later is never seen.
+    rt.demonitor(self, task.ref, true);
+    throw new ExitSignal(["timeout", ["Elixir.Task", "await", list<Term>(task, timeout === Infinity ? "infinity" : timeout)]]);
   }
   const msg = m as Term[];
   if (msg[0] === "DOWN") return ["exit", msg[4]];
@@ -127,11 +144,32 @@ function* awaitTask<T>(task: Task<T>, timeout: number, onTimeout: "exit" | "nil"
 }
 
 export const Task = {
-  /** The task's result; the caller exits with the task's reason if it failed, or on timeout (default 5000). */
+  /**
+   * `Task.async(fun)` without a supervisor: runs `fun` (a function, or a generator function when it blocks) in a
+   * new process linked to the caller and monitored by it, as Elixir does. A task that fails takes a non-trapping
+   * caller down with it (the link); await its result with `Task.await(task)`.
+   * @example const t = Task.async(() => 6 * 7); await Task.await(t)   // 42
+   */
+  async<T>(fun: () => T | Blocking<T>): Task<T> {
+    if (typeof fun !== "function") throw new TypeError("Task.async expects a function (or a generator function when the task blocks).");
+    const rt = activeRuntime();
+    const owner = rt.caller();
+    const pid = rt.spawnProcess({ link: owner, parent: owner, behaviourName: "task", body: taskBody(fun as () => Term, owner) });
+    const ref = rt.monitor(owner, pid);
+    rt.deliver(pid, [GO, ref, owner]);
+    return { pid, ref, owner, mfa: APPLY };
+  },
+
+  /**
+   * The task's result. The caller exits if the task failed, with `{reason, {Task, :await, [task, timeout]}}`, or
+   * on timeout (default 5000 ms) with `{:timeout, {Task, :await, [task, timeout]}}`, which also ends a task
+   * linked to it. Only the process that started the task may await it.
+   */
   await<T>(task: Task<T>, timeout = 5000): Op<T> {
     return new Op(
       task.pid.rt,
       function* () {
+        checkOwner(task as Task, task.pid.rt.caller(), "Task.await");
         const r = yield* awaitTask(task, timeout, "exit");
         if (r && r[0] === "ok") return r[1];
         throw new ExitSignal([r![1], ["Elixir.Task", "await", list<Term>(task, timeout)]]);
@@ -141,13 +179,21 @@ export const Task = {
   },
   /** `["ok", v]`, `["exit", reason]`, or null when the task is still running after `timeout`. */
   yield<T>(task: Task<T>, timeout = 5000): Op<["ok", T] | ["exit", Term] | null> {
-    return new Op(task.pid.rt, () => awaitTask(task, timeout, "nil"), "Task.yield");
+    return new Op(
+      task.pid.rt,
+      function* () {
+        checkOwner(task as Task, task.pid.rt.caller(), "Task.yield");
+        return yield* awaitTask(task, timeout, "nil");
+      },
+      "Task.yield",
+    );
   },
   /** Stops the task (exit shutdown, then kill after `shutdown` ms); returns its result if it had one. */
   shutdown<T>(task: Task<T>, shutdown: number | "brutal_kill" = 5000): Op<["ok", T] | ["exit", Term] | null> {
     return new Op(
       task.pid.rt,
       function* () {
+        checkOwner(task as Task, task.pid.rt.caller(), "Task.shutdown");
         const rt = task.pid.rt;
         const self = rt.self();
         rt.unlink(self, task.pid);

@@ -22,6 +22,28 @@ export function list<T>(...items: T[]): ErlList<T> {
   return l;
 }
 
+/**
+ * An Erlang binary such as Elixir's `"x"` (a JS string is an atom here): `new Bin("x")` holds the text, or
+ * raw bytes with `Bin.of(bytes)`. Scenarios write it `{"str": "x"}`.
+ */
+export class Bin {
+  private raw: Uint8Array | null = null;
+  constructor(readonly s: string) {}
+  /** A binary of arbitrary bytes (not necessarily UTF-8 text). */
+  static of(bytes: Uint8Array): Bin {
+    const b = new Bin(new TextDecoder().decode(bytes));
+    b.raw = bytes;
+    return b;
+  }
+  /** The bytes of the binary (the UTF-8 of its text unless made by `Bin.of`). */
+  bytes(): Uint8Array {
+    return (this.raw ??= new TextEncoder().encode(this.s));
+  }
+  toString(): string {
+    return JSON.stringify(this.s);
+  }
+}
+
 /** Node's hook for `util.inspect`, `console.log` and the kernel's text of a value (no import of `node:util`). */
 export const INSPECT: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never;
 
@@ -61,6 +83,18 @@ export class ExitSignal extends Error {
   }
 }
 
+/**
+ * An `error:Reason` raised by a BIF, Elixir's `ErlangError` (`%ErlangError{original: :noproc}`): e.g. `link` to a
+ * dead process raises `noproc`. Uncaught, the process exits with `{Reason, Stack}` (a `Crash` of `original`), as
+ * on the BEAM.
+ */
+export class ErlangError extends Error {
+  constructor(readonly original: Term) {
+    super(`Erlang error: ${formatTerm(original)}`);
+    this.name = "ErlangError";
+  }
+}
+
 /** Elixir's `RuntimeError`, the exception `raise "message"` makes. */
 export class RuntimeError extends Error {
   constructor(message: string) {
@@ -72,6 +106,7 @@ export class RuntimeError extends Error {
 /** Exit reason for a JS value thrown out of a process (R12). */
 export function reasonFromThrow(err: unknown): Term {
   if (err instanceof ExitSignal) return err.reason;
+  if (err instanceof ErlangError) return new Crash(err.original, err.stack ?? "");
   if (err instanceof Error) return new Crash(err, err.stack ?? "");
   return new Crash(["nocatch", err], new Error().stack ?? "");
 }
@@ -95,9 +130,14 @@ export function isCleanExit(reason: Term): boolean {
   return reason === "normal" || reason === "shutdown" || (isTuple(reason) && reason.length === 2 && reason[0] === "shutdown");
 }
 
-/** Deep equality on terms (tuples, lists, atoms, numbers, plain objects); pids compare by identity. */
+/** Deep equality on terms (tuples, lists, atoms, numbers, binaries, plain objects); pids compare by identity. */
 export function termEquals(a: Term, b: Term): boolean {
   if (a === b) return true;
+  if (a instanceof Bin && b instanceof Bin) {
+    const x = a.bytes();
+    const y = b.bytes();
+    return x.length === y.length && x.every((v, i) => v === y[i]);
+  }
   if (Array.isArray(a) && Array.isArray(b)) {
     if (a.length !== b.length || (a instanceof ErlList) !== (b instanceof ErlList)) return false;
     for (let i = 0; i < a.length; i++) if (!termEquals(a[i], b[i])) return false;

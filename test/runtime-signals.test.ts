@@ -1,6 +1,6 @@
 /** Exit signals, links and monitors (otp-semantics.md §1.A, R1–R13). */
 import { beforeEach, describe, expect, it } from "vitest";
-import { Runtime, setRuntime, spawn, spawnLink, send, receive, exit, link, monitor, trapExit, self, Pid, Crash, ExitSignal, type Term } from "../runtime/index.js";
+import { Runtime, setRuntime, spawn, spawnLink, send, receive, exit, link, monitor, trapExit, self, Pid, Crash, ErlangError, type Term } from "../runtime/index.js";
 
 let rt: Runtime;
 beforeEach(() => {
@@ -88,7 +88,8 @@ describe("links and monitors", () => {
     expect(watcher.got).toEqual([["EXIT", p, "kill"]]);
     expect(bystander.pid.exitReason).toBe("kill");
   });
-  it("R9: linking to a dead process gives noproc (message when trapping, error otherwise)", () => {
+  it("R9: linking to a dead process gives noproc (message when trapping, error exception otherwise)", () => {
+    // erl (test/fidelity/link_monitor.erl): try link(Dead) catch C:E -> {C,E} end  gives  {error,noproc}
     const dead = spawn(function* () {});
     rt.settle();
     const got: Term[] = [];
@@ -102,7 +103,7 @@ describe("links and monitors", () => {
       try {
         link(dead);
       } catch (e) {
-        caught = (e as ExitSignal).reason;
+        caught = (e as ErlangError).original;
       }
     });
     rt.settle();

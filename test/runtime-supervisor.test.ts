@@ -1,6 +1,6 @@
 /** Supervisor flags, child specs and start-up results (R31–R37, R68–R71), code change, and real-time mode. */
 import { describe, expect, it } from "vitest";
-import { Runtime, setRuntime, defmodule, GenServer, Supervisor, sys, hotSwap, ChildRecord, type Pid, type Term, spawn, receive, send, sleep } from "../runtime/index.js";
+import { Runtime, setRuntime, defmodule, GenServer, Supervisor, sys, hotSwap, ChildRecord, list, type Pid, type Term, spawn, receive, send, sleep } from "../runtime/index.js";
 
 const fresh = () => setRuntime(new Runtime({ clock: "virtual" }));
 const W = () => defmodule("W", { init: (a: Term) => ["ok", a] });
@@ -30,13 +30,13 @@ describe("validation with OTP's tagged errors", () => {
       [spec("x", { restart: "sometimes" }), ["invalid_restart_type", "sometimes"]],
       [spec("x", { shutdown: -5 }), ["invalid_shutdown", -5]],
       [spec("x", { type: "manager" }), ["invalid_child_type", "manager"]],
-      [spec("x", { significant: true, restart: "transient" }), ["bad_combination", [["auto_shutdown", "never"], ["significant", true]]]],
+      [spec("x", { significant: true, restart: "transient" }), ["bad_combination", list<Term>(["auto_shutdown", "never"], ["significant", true])]],
       ["just a string", ["invalid_child_spec", "just a string"]],
     ];
     for (const [s, reason] of cases) expect(await Supervisor.startChild(sup, s as never)).toEqual(["error", reason]);
     expect(await Supervisor.startLink([spec("a"), spec("a")])).toEqual(["error", ["start_spec", ["duplicate_child_name", "a"]]]);
     const [, sig] = (await Supervisor.startLink([], { autoShutdown: "any_significant" })) as [string, Pid];
-    expect(await Supervisor.startChild(sig, spec("p", { significant: true }) as never)).toEqual(["error", ["bad_combination", [["restart", "permanent"], ["significant", true]]]]);
+    expect(await Supervisor.startChild(sig, spec("p", { significant: true }) as never)).toStrictEqual(["error", ["bad_combination", list<Term>(["restart", "permanent"], ["significant", true])]]);
   });
   it("R33/R71: get_childspec fills in the defaults", async () => {
     fresh();

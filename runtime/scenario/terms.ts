@@ -3,16 +3,11 @@
  */
 
 import { Pid, Ref } from "../process.js";
-import { Crash, ErlList, isTuple, type Term } from "../terms.js";
+import { Bin, Crash, ErlList, isTuple, type Term } from "../terms.js";
 import { ChildRecord, Restarting } from "../child_spec.js";
 
-/** An Erlang binary (`{"str": "x"}`), kept apart from atoms, which are plain strings. */
-export class Bin {
-  constructor(readonly s: string) {}
-  toString(): string {
-    return JSON.stringify(this.s);
-  }
-}
+/** An Erlang binary (`{"str": "x"}`), kept apart from atoms, which are plain strings (defined in terms.ts). */
+export { Bin };
 
 export function decode(j: unknown): Term {
   if (typeof j === "string" || typeof j === "number" || typeof j === "boolean" || j === null) return j;
