@@ -239,5 +239,127 @@ def scenario_strategy_lab():
         k.close()
 
 
+
+class Control:
+    """A client of the otp-lab.control comm target, as a script would be."""
+
+    def __init__(self, k):
+        self.k = k
+        self.comm_id = uuid.uuid4().hex
+        self.next_id = 1
+        m = k.kc.session.msg("comm_open", {"comm_id": self.comm_id, "target_name": "otp-lab.control", "data": {}})
+        k.kc.shell_channel.send(m)
+        self.open_msgs = [x["msg_type"] for x in k.collect(m["header"]["msg_id"]) if x["msg_type"].startswith("comm")]
+        self.events = []
+
+    def raw(self, data):
+        m = self.k.kc.session.msg("comm_msg", {"comm_id": self.comm_id, "data": data})
+        self.k.kc.shell_channel.send(m)
+        datas = [x["content"]["data"] for x in self.k.collect(m["header"]["msg_id"]) if x["msg_type"] == "comm_msg" and x["content"]["comm_id"] == self.comm_id]
+        replies = [d for d in datas if "ok" in d]
+        self.events.extend(d for d in datas if "event" in d)
+        return replies
+
+    def req(self, op, **kw):
+        rid = self.next_id
+        self.next_id += 1
+        replies = self.raw({"id": rid, "op": op, **kw})
+        assert len(replies) == 1 and replies[0]["id"] == rid, replies
+        return replies[0]
+
+    def take_events(self):
+        out, self.events = self.events, []
+        return out
+
+    def wait_events(self, seconds):
+        """Pushes that arrive between requests (a process's state after a cell)."""
+        import time
+        from queue import Empty
+
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                m = self.k.kc.get_iopub_msg(timeout=0.2)
+            except Empty:
+                continue
+            c = m["content"]
+            if m["msg_type"] == "comm_msg" and c.get("comm_id") == self.comm_id and "event" in c["data"]:
+                self.events.append(c["data"])
+        return self.take_events()
+
+
+def scenario_control_channel():
+    k = Kernel()
+    try:
+        res = {}
+        f = Front(k)
+        res["setup"] = f.execute(SETUP)
+        c = Control(k)
+        res["open_msgs"] = c.open_msgs
+        res["list"] = c.req("list_supervisors")
+        sup = res["list"]["result"][0]["pid"]
+        res["tree"] = c.req("tree", sup=sup)
+        pids = {ch["id"]: ch["pid"] for ch in res["tree"]["result"]["root"]["children"]}
+        res["pids_before"] = pids
+        res["subscribe"] = c.req("subscribe", topic="supervisor", sup=sup)
+        res["kill"] = c.req("kill", pid=pids["a"])
+        res["kill_events"] = c.take_events()
+        res["crash"] = c.req("crash", pid=pids["b"], reason="shutdown")
+        res["crash_events"] = c.take_events()
+        res["pids_after"] = {ch["id"]: ch["pid"] for ch in c.req("tree", sup=sup)["result"]["root"]["children"]}
+        res["t_after_kills"] = text_of(k.execute("now()"))
+        res["start"] = c.req("start_supervisor", strategy="one_for_all", name="Remote",
+                             children=[{"id": "x", "module": "Counter", "arg": 5}, {"id": "y"}])
+        remote = {ch["id"]: ch["pid"] for ch in res["start"]["result"]["tree"]["root"]["children"]}
+        res["state_x"] = c.req("state", pid=remote["x"])
+        res["info_x"] = c.req("process_info", pid=remote["x"])
+        res["add"] = c.req("add_child", sup="Remote", spec={"id": "z", "arg": {"k": [1, 2]}})
+        res["state_z"] = c.req("state", pid=res["add"]["result"][1])
+        res["restart"] = c.req("restart_child", sup="Remote", child="z")
+        res["remove"] = c.req("remove_child", sup="Remote", child="z")
+        res["remote_ids"] = [ch["id"] for ch in c.req("tree", sup="Remote")["result"]["root"]["children"]]
+        res["delay"] = c.req("inject_delay", pid=remote["x"], ms=50)
+        # Bad requests: each answered ok: false, and the runtime is as it was.
+        probe = "JSON.stringify([snapshot(sup), snapshot('Remote'), now(), events().all().length])"
+        before = text_of(k.execute(probe))
+        res["bad"] = {
+            "unknown_op": c.req("explode"),
+            "no_id": c.raw({"op": "tree", "sup": sup}),
+            "not_object": c.raw([1, 2]),
+            "dead_pid": c.req("kill", pid=pids["a"]),
+            "not_supervisor": c.req("tree", sup=remote["x"]),
+            "no_such_name": c.req("tree", sup="Nope"),
+            "bad_strategy": c.req("start_supervisor", strategy="one_for_none", children=[]),
+            "unknown_module": c.req("add_child", sup="Remote", spec={"id": "w", "module": "Nope"}),
+            "duplicate_ids": c.req("start_supervisor", children=[{"id": "a"}, {"id": "a"}]),
+            "existing_child": c.req("add_child", sup="Remote", spec={"id": "x"}),
+            "unknown_child": c.req("restart_child", sup="Remote", child="nope"),
+            "bad_delay": c.req("inject_delay", pid=remote["x"], ms=-1),
+            "bad_topic": c.req("subscribe", topic="weather"),
+            "reload_unknown": c.req("reload", module="Nope"),
+            "unsubscribe_unknown": c.req("unsubscribe", subscription="s99"),
+        }
+        res["bad_events"] = c.take_events()
+        after = text_of(k.execute(probe))
+        res["undisturbed"] = before == after
+        # A process's state, pushed when a cell changes it.
+        res["sub_process"] = c.req("subscribe", topic="process", pid=res["pids_after"]["a"])
+        res["first_state"] = c.take_events()
+        f.execute("GenServer.cast((await Supervisor.whichChildren(sup)).find((c) => c.id === 'a')!.child as Pid, 'inc')")
+        res["state_events"] = c.wait_events(3)
+        # Code loads.
+        res["sub_code"] = c.req("subscribe", topic="code")
+        res["reload"] = c.req("reload", module="Counter")
+        res["code_events"] = c.take_events()
+        # After unsubscribe, no more supervisor events.
+        res["unsubscribe"] = c.req("unsubscribe", subscription=res["subscribe"]["result"]["subscription"])
+        c.req("kill", pid=res["pids_after"]["b"])
+        res["after_unsubscribe"] = [e for e in c.take_events() if e["event"] == "supervisor"]
+        res["kernel_stderr"] = k.stderr()
+        emit(res)
+    finally:
+        k.close()
+
+
 if __name__ == "__main__":
     globals()["scenario_" + sys.argv[1]]()
