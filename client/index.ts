@@ -7,7 +7,9 @@
  * const lab = await OtpLab.connect({ url: "http://127.0.0.1:8888/", token });   // starts an otp-lab kernel
  * await lab.execute('defmodule("Counter", { init: (n: number) => ["ok", n] })');
  * const { pid } = await lab.startSupervisor({ strategy: "one_for_one", children: [{ id: "a", module: "Counter", arg: 0 }] });
- * for await (const ev of lab.subscribe("supervisor", { sup: pid })) console.log(ev.data);   // restarts, reports
+ * const events = lab.subscribe("supervisor", { sup: pid });
+ * await lab.kill((await lab.tree(pid)).root.children![0]!.pid!);
+ * for await (const ev of events) console.log(ev.data);   // the report, then the restart
  */
 import { KernelAPI, KernelConnection, ServerConnection, type Kernel, type KernelMessage } from "@jupyterlab/services";
 import WebSocket from "ws";
@@ -212,46 +214,48 @@ export class OtpLab {
   }
 
   /**
-   * Events of a topic, as an async iterable: `supervisor` (restarts and reports, of `sup` and below, or of all),
-   * `process` (the state of `pid` whenever it changes, then its exit) or `code` (loads, purges, code changes).
-   * Leaving the `for await` loop unsubscribes.
+   * Subscribes now to the events of a topic and returns them as an async iterable (events that come before the
+   * iteration starts are kept): `supervisor` (restarts and reports, of `sup` and below, or of all), `process` (the
+   * state of `pid` whenever it changes, then its exit) or `code` (loads, purges, code changes). Leaving the
+   * `for await` loop unsubscribes.
    */
   subscribe(topic: "supervisor", args?: { sup?: string }): AsyncIterable<Extract<ControlEvent, { event: "supervisor" }>>;
   subscribe(topic: "process", args: { pid: string }): AsyncIterable<Extract<ControlEvent, { event: "process" }>>;
   subscribe(topic: "code"): AsyncIterable<Extract<ControlEvent, { event: "code" }>>;
   subscribe(topic: Topic, args: Record<string, unknown> = {}): AsyncIterable<ControlEvent> {
-    const lab = this;
-    return {
-      [Symbol.asyncIterator](): AsyncIterator<ControlEvent> {
-        let id: string | null = null;
-        const queue: Queue = { events: [], wake: null, done: false };
-        const ready = lab.request<{ subscription: string }>("subscribe", { ...args, topic }).then((r) => {
-          id = r.subscription;
-          lab.queues.set(id, queue);
-        });
-        const stop = async (): Promise<IteratorResult<ControlEvent>> => {
-          queue.done = true;
-          if (id !== null && lab.queues.delete(id) && !lab.closed) await lab.request("unsubscribe", { subscription: id }).catch(() => undefined);
-          return { value: undefined, done: true };
-        };
-        return {
-          async next(): Promise<IteratorResult<ControlEvent>> {
-            await ready;
-            for (;;) {
-              const ev = queue.events.shift();
-              if (ev) {
-                // A followed process's exit is its last event.
-                if (ev.event === "process" && !ev.alive) queue.done = true;
-                return { value: ev, done: false };
-              }
-              if (queue.done) return { value: undefined, done: true };
-              await new Promise<void>((r) => (queue.wake = r));
-            }
-          },
-          return: stop,
-        };
-      },
+    // Subscribed at once, so that events of what the caller does next are kept until it iterates.
+    let id: string | null = null;
+    const queue: Queue = { events: [], wake: null, done: false };
+    const ready = this.request<{ subscription: string }>("subscribe", { ...args, topic }).then((r) => {
+      id = r.subscription;
+      if (queue.done) void this.request("unsubscribe", { subscription: id }).catch(() => undefined);
+      else this.queues.set(id, queue);
+    });
+    // An unhandled rejection here would be reported twice: the first next() rejects with it.
+    ready.catch(() => undefined);
+    const stop = async (): Promise<IteratorResult<ControlEvent>> => {
+      queue.done = true;
+      queue.wake?.();
+      if (id !== null && this.queues.delete(id) && !this.closed) await this.request("unsubscribe", { subscription: id }).catch(() => undefined);
+      return { value: undefined, done: true };
     };
+    const iterator: AsyncIterator<ControlEvent> = {
+      async next(): Promise<IteratorResult<ControlEvent>> {
+        await ready;
+        for (;;) {
+          const ev = queue.events.shift();
+          if (ev) {
+            // A followed process's exit is its last event.
+            if (ev.event === "process" && !ev.alive) queue.done = true;
+            return { value: ev, done: false };
+          }
+          if (queue.done) return { value: undefined, done: true };
+          await new Promise<void>((r) => (queue.wake = r));
+        }
+      },
+      return: stop,
+    };
+    return { [Symbol.asyncIterator]: () => iterator };
   }
 
   /** Runs `code` as a cell of the kernel; resolves to the text of its value (or undefined); rejects on an error. */

@@ -4,12 +4,12 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PYTHON, useJupyterEnv } from "./kernel/helpers.js";
+import { PYTHON, ROOT, run, useJupyterEnv } from "./kernel/helpers.js";
 import type { ControlEvent, OtpLab as OtpLabType } from "../client/index.js";
 
 const env = useJupyterEnv();
@@ -100,16 +100,18 @@ describe("otp-lab/client on a Jupyter server", () => {
     expect(await lab.processInfo(cart)).toMatchObject({ pid: cart, module: "Counter", links: [sup] });
 
     // Events of the supervisor while we kill cart: one_for_all restarts both.
-    const events = lab.subscribe("supervisor", { sup })[Symbol.asyncIterator]();
-    const first = events.next();
+    const events = lab.subscribe("supervisor", { sup });
     await lab.kill(cart);
-    const got: ControlEvent[] = [(await first).value, ...(await take(events, 2))];
+    const got: ControlEvent[] = [];
+    for await (const e of events) {
+      got.push(e);
+      if (got.length === 3) break; // leaving the loop unsubscribes
+    }
     expect(got.map((e) => [e.event, e.data.type, "id" in e.data ? e.data.id : null])).toEqual([
       ["supervisor", "report", "cart"],
       ["supervisor", "restart", "cart"],
       ["supervisor", "restart", "stock"],
     ]);
-    await events.return!();
     const after = await lab.tree("Shop");
     expect(after.root.children!.map((c) => c.pid)).not.toContain(cart);
     expect(after.root.children!.map((c) => c.pid)).not.toContain(stock);
@@ -136,10 +138,9 @@ describe("otp-lab/client on a Jupyter server", () => {
 
     // Code loads.
     const code = lab.subscribe("code")[Symbol.asyncIterator]();
-    const firstCode = code.next();
     const reload = await lab.reload("Counter");
     expect(reload).toMatchObject({ module: "Counter", version: 2 });
-    expect((await firstCode).value).toMatchObject({ event: "code", data: { type: "code_load", module: "Counter", version: 2 } });
+    expect((await take(code, 1))[0]).toMatchObject({ event: "code", data: { type: "code_load", module: "Counter", version: 2 } });
     await code.return!();
 
     // A bad request is a ControlError with the kernel's message; the runtime is untouched.
@@ -165,5 +166,28 @@ describe("otp-lab/client on a Jupyter server", () => {
     await lab.close();
     const r = await fetch(`${url}api/kernels`, { headers: { Authorization: `token ${token}` } });
     expect(await r.json()).toEqual([]);
+  });
+});
+
+describe("the README's client example", () => {
+  it("runs as written against the server and prints the report and the two restarts", async () => {
+    const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const section = readme.split("## Driving a running kernel")[1]!.split("\n## ")[0]!;
+    const example = /```js\n([\s\S]*?)```/.exec(section)![1]!;
+    expect(example).toContain('from "otp-lab/client"');
+    // Inside the package, so that `otp-lab/client` resolves to this build (a package may import itself).
+    const dir = mkdtempSync(path.join(ROOT, "test", ".readme-client-"));
+    try {
+      const file = path.join(dir, "example.mjs");
+      writeFileSync(file, example.replace("http://127.0.0.1:8888/", url));
+      const r = await run(process.execPath, [file], { env: { ...env.env, JUPYTER_TOKEN: token }, timeoutMs: 120_000 });
+      expect(r.code, r.stderr).toBe(0);
+      const lines = r.stdout.split("\n").filter((l) => /^(report|restart) /.test(l));
+      expect(lines).toEqual(["report a", "restart a", "restart b"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const kernels = await (await fetch(`${url}api/kernels`, { headers: { Authorization: `token ${token}` } })).json();
+    expect(kernels).toEqual([]);
   });
 });
