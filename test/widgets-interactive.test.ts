@@ -58,6 +58,15 @@ describe("control(sup) through the widgets protocol", () => {
     ]));
   });
 
+  it("control and strategyLab are in scope with completion and hover docs", () => {
+    expect(res.complete).toContain("strategyLab");
+    expect(res.complete_control).toContain("control");
+    expect(res.inspect.found).toBe(true);
+    expect(res.inspect.data["text/plain"]).toMatch(/control\(sup: PidInput/);
+    expect(res.inspect.data["text/plain"]).toMatch(/An interactive panel for a live supervision tree/);
+    expect(res.inspect_lab.data["text/plain"]).toMatch(/A teaching aid for restart strategies/);
+  });
+
   it("a click on 'kill a' kills a, its supervisor restarts it, and the picture and log are updated in the click's replies", () => {
     const { a: before } = res.before;
     const { a: after, b } = res.after_kill;
@@ -95,6 +104,11 @@ describe("control(sup) through the widgets protocol", () => {
     const states = res.request_states[0].data;
     expect(states.method).toBe("update_states");
     expect(Object.keys(states.states)).toHaveLength(res.model_count);
+    for (const entry of Object.values(states.states) as Array<Record<string, any>>) {
+      expect(entry.model_name).toBe(entry.state._model_name);
+      expect(entry.model_module).toBe(entry.state._model_module);
+      expect(entry.model_module_version).toBe(entry.state._model_module_version);
+    }
   });
 
   it("keeps its widgets when the cell is re-run, and cleans up when the front end closes it", () => {

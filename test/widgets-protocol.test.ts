@@ -112,7 +112,19 @@ describe("WidgetModel over the kernel's comms", () => {
     fromFrontend("ctl", { method: "request_states" });
     const reply = sent[0]!.content.data;
     expect(reply.method).toBe("update_states");
-    expect(reply.states[m.modelId]).toEqual({ ...header, value: 42 });
+    expect(reply.states[m.modelId]).toEqual({ model_name: "M", model_module: "m", model_module_version: "1.0.0", state: { ...header, value: 42 } });
+  });
+
+  it("request_states carries binary values as buffers with [model id, 'state', key] paths", () => {
+    const m = new WidgetModel({ ...header, blob: new Uint8Array([4, 5]) });
+    receiveCommOpen({ comm_id: "ctl2", target_name: "jupyter.widget.control", data: {} }, { data: {}, metadata: {}, buffers: [] }, run);
+    sent = [];
+    fromFrontend("ctl2", { method: "request_states" });
+    const msg = sent[0]!;
+    const i = (msg.content.data.buffer_paths as unknown[][]).findIndex((p) => p[0] === m.modelId);
+    expect(msg.content.data.buffer_paths[i]).toEqual([m.modelId, "state", "blob"]);
+    expect([...msg.buffers[i]!]).toEqual([4, 5]);
+    expect(msg.content.data.states[m.modelId].state.blob).toBeUndefined();
   });
 
   it("keeps a model the front end creates on jupyter.widget, with its buffers", () => {

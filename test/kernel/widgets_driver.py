@@ -142,6 +142,11 @@ def scenario_control():
         res = {}
         res["setup"] = f.execute(SETUP)
         res["before"] = f.pids()
+        # In scope without imports, with completion and hover docs like the other widget functions.
+        res["complete"] = k.shell_reply(k.kc.complete("strategyL", 9))["content"]["matches"]
+        res["complete_control"] = k.shell_reply(k.kc.complete("contr", 5))["content"]["matches"]
+        res["inspect"] = k.shell_reply(k.kc.inspect("control(sup)", 3))["content"]
+        res["inspect_lab"] = k.shell_reply(k.kc.inspect("strategyLab", 5))["content"]
         shown = f.execute("control(sup)")
         res["shown"] = shown
         res["opens"] = f.opens

@@ -8,8 +8,8 @@
  * `{method: "update"}`. From the front end come `update` (applied, then echoed to every front end as
  * `echo_update`, which is how a second front end learns what the first one did), `request_state` (answered with
  * the whole state), `custom` (a button's `{event: "click"}`) and `comm_close`. The `jupyter.widget.control`
- * target answers `request_states` with every open model at once (what the manager asks for when a page is
- * reloaded). Binary values (`Uint8Array`, `ArrayBuffer`, `DataView`) anywhere in a state travel as buffers.
+ * target answers `request_states` with every open model at once, as `{model_name, model_module,
+ * model_module_version, state}` per model id (what the manager asks for when a page is reloaded). Binary values (`Uint8Array`, `ArrayBuffer`, `DataView`) anywhere in a state travel as buffers.
  */
 import { randomUUID } from "node:crypto";
 import { commApi, type CommLike, type CommMessageLike } from "./comms.js";
@@ -208,8 +208,12 @@ export function ensureTargets(): void {
   api.registerCommTarget(CONTROL_TARGET, (comm) => {
     comm.onMessage((data) => {
       if (!isRecord(data) || data.method !== "request_states") return;
+      // Each entry as ipywidgets 8 sends it and the managers read it: the model's class and its state.
       const states: WidgetState = {};
-      for (const m of open.values()) states[m.modelId] = m.getState();
+      for (const m of open.values()) {
+        const state = m.getState();
+        states[m.modelId] = { model_name: state._model_name, model_module: state._model_module, model_module_version: state._model_module_version, state };
+      }
       const { state, bufferPaths, buffers } = splitBuffers(states);
       comm.send({ method: "update_states", states: state, buffer_paths: bufferPaths }, { buffers });
     });
