@@ -9,9 +9,9 @@
 import { Pid } from "./process.js";
 import type { Runtime } from "./runtime.js";
 import type { Op } from "./op.js";
-import { Supervisor } from "./supervisor.js";
+import { Supervisor, supervisorState } from "./supervisor.js";
 import { DynamicSupervisor } from "./dynamic_supervisor.js";
-import { Crash, RuntimeError, type Term } from "./terms.js";
+import { Crash, RuntimeError, termEquals, type Term } from "./terms.js";
 
 /** A value now (virtual clock) or later (real clock). */
 export type Eventually<T> = T | Promise<T>;
@@ -45,15 +45,25 @@ export function crashReason(name: string, message = "crashed on request"): Term 
   return name;
 }
 
+/**
+ * The child id of `sup` that `id` names: snapshots, buttons and remote requests carry ids as text
+ * (`String(id)`), while a spec's id may be any term (`1`, `["pool", 2]`).
+ */
+export function childIdOf(sup: Pid, id: Term): Term {
+  const children = supervisorState(sup)?.children ?? [];
+  return children.find((c) => c.id === id)?.id ?? children.find((c) => String(c.id) === String(id))?.id ?? id;
+}
+
 function isRunning(rt: Runtime, sup: Pid, id: Term): Eventually<boolean> {
-  return andThen(runOp(rt, Supervisor.whichChildren(sup)), (children) => children.some((c) => c.id === id && c.child instanceof Pid));
+  return andThen(runOp(rt, Supervisor.whichChildren(sup)), (children) => children.some((c) => termEquals(c.id, id) && c.child instanceof Pid));
 }
 
 /**
  * Restarts child `id` of `sup` now: terminated first if it runs (OTP's `restart_child` only restarts a stopped
  * child), then `restart_child`. Returns OTP's result (`["ok", pid]`, `["error", reason]`).
  */
-export function restartChildNow(rt: Runtime, sup: Pid, id: Term): Eventually<Term> {
+export function restartChildNow(rt: Runtime, sup: Pid, childId: Term): Eventually<Term> {
+  const id = childIdOf(sup, childId);
   return andThen(isRunning(rt, sup, id), (running) =>
     andThen(running ? runOp(rt, Supervisor.terminateChild(sup, id)) : "ok", () => runOp(rt, Supervisor.restartChild(sup, id))),
   );
@@ -66,11 +76,12 @@ export function terminateChildNow(rt: Runtime, sup: Pid, id: Term, dynamic: bool
     if (!pid) return ["error", "not_found"];
     return runOp(rt, DynamicSupervisor.terminateChild(sup, pid));
   }
-  return runOp(rt, Supervisor.terminateChild(sup, id));
+  return runOp(rt, Supervisor.terminateChild(sup, childIdOf(sup, id)));
 }
 
 /** Deletes child `id` of `sup`, terminating it first if it runs (OTP's `delete_child` refuses a running child). */
-export function deleteChildNow(rt: Runtime, sup: Pid, id: Term): Eventually<Term> {
+export function deleteChildNow(rt: Runtime, sup: Pid, childId: Term): Eventually<Term> {
+  const id = childIdOf(sup, childId);
   return andThen(isRunning(rt, sup, id), (running) =>
     andThen(running ? runOp(rt, Supervisor.terminateChild(sup, id)) : "ok", () => runOp(rt, Supervisor.deleteChild(sup, id))),
   );

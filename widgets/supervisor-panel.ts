@@ -140,6 +140,8 @@ export class SupervisorPanel {
 
   /** Performs a row action on the process labelled `label` (what a button click does). */
   act(action: RowAction, label: string): Eventually<void> {
+    // Act on the tree as it is now, not as last drawn (a cell may have changed it since).
+    this.refresh();
     const entry = [...this.rows.values()].find((r) => r.entry.label === label)?.entry;
     const done = (text: string) => {
       this.note(text);
