@@ -36,9 +36,12 @@ export class Layout extends WidgetModel {
   }
 }
 
+/** Style models that have a `description_width` (all but ButtonStyleModel among those used here). */
+const DESCRIBED = new Set(["DescriptionStyleModel", "HTMLStyleModel", "LabelStyleModel", "SliderStyleModel", "ToggleButtonStyleModel"]);
+
 export class Style extends WidgetModel {
   constructor(model: string, attrs: WidgetState = {}) {
-    super({ ...header(model, "StyleView", CONTROLS, BASE), description_width: "", ...attrs });
+    super({ ...header(model, "StyleView", CONTROLS, BASE), ...(DESCRIBED.has(model) ? { description_width: "" } : {}), ...attrs });
   }
 }
 
