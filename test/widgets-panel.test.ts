@@ -94,6 +94,16 @@ describe("control(sup)", () => {
     expect(bundle["application/vnd.jupyter.widget-view+json"]).toEqual({ model_id: reopened.root.modelId, version_major: 2, version_minor: 0 });
   });
 
+  it("gives buttons to the first 40 processes of a big tree and counts the others", () => {
+    const sup = start(Array.from({ length: 50 }, (_, i) => ({ id: `w${i}`, start: () => GenServer.startLink(Counter, 0) })));
+    const panel = control(sup, { key: "big" });
+    const tooltips = collectTooltips(panel.root).filter((t) => t.startsWith("kill "));
+    expect(tooltips).toHaveLength(40);
+    expect(tooltips).toContain("kill w38");
+    expect(tooltips).not.toContain("kill w39");
+    expect(collectValues(panel.root).join("")).toContain("… and 11 more processes without buttons");
+  });
+
   it("says how to fix a call on something that is not a live process", () => {
     expect(() => control("NoSuchSup")).toThrow(/is not a live process; pass a supervisor's Pid or registered name/);
   });
@@ -124,6 +134,18 @@ function collectTooltips(root: { get(k: string): unknown }): string[] {
   const walk = (m: { get(k: string): unknown }) => {
     const t = m.get("tooltip");
     if (typeof t === "string") out.push(t);
+    const children = m.get("children");
+    if (Array.isArray(children)) children.forEach(walk);
+  };
+  walk(root);
+  return out;
+}
+
+function collectValues(root: { get(k: string): unknown }): string[] {
+  const out: string[] = [];
+  const walk = (m: { get(k: string): unknown }) => {
+    const v = m.get("value");
+    if (typeof v === "string") out.push(v);
     const children = m.get("children");
     if (Array.isArray(children)) children.forEach(walk);
   };

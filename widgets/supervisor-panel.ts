@@ -29,6 +29,8 @@ export interface PanelSettings {
 }
 
 export const LOG_LINES = 12;
+/** Processes that get a row of buttons; the others are counted in a note. */
+export const MAX_ROWS = 40;
 const REDRAW_MS = 100;
 
 export type RowAction = "kill" | "crash" | "restart" | "terminate" | "delete";
@@ -60,6 +62,8 @@ export class SupervisorPanel {
   readonly reason: Dropdown;
   readonly log: HTML;
   private readonly rowsBox: VBox;
+  /** The note under the rows when some processes have none. */
+  private readonly more = new HTML("");
   private readonly rows = new Map<string, Row>();
   private sup: Pid;
   private unsubscribe: (() => void) | null = null;
@@ -234,8 +238,12 @@ export class SupervisorPanel {
   }
 
   private syncRows(snap: TreeSnapshot): void {
-    const entries: Entry[] = [];
-    flatten(snap.root, null, 0, "", entries);
+    const all: Entry[] = [];
+    flatten(snap.root, null, 0, "", all);
+    // Seven widgets a row: past MAX_ROWS a panel would flood the front end; the picture still shows everything.
+    const entries = all.slice(0, MAX_ROWS);
+    const hidden = all.length - entries.length;
+    this.more.value = hidden > 0 ? `<i>… and ${hidden} more processes without buttons; control(child supervisor) shows a subtree</i>` : "";
     const seen = new Set<string>();
     let changedSet = false;
     for (const entry of entries) {
@@ -254,8 +262,8 @@ export class SupervisorPanel {
         changedSet = true;
       }
     }
-    if (changedSet || this.rowsBox.children.length !== entries.length) {
-      this.rowsBox.children = entries.map((e) => this.rows.get(e.key)!.box);
+    if (changedSet || this.rowsBox.children.length !== entries.length + 1) {
+      this.rowsBox.children = [...entries.map((e) => this.rows.get(e.key)!.box), this.more];
     }
   }
 
