@@ -94,6 +94,22 @@ describe("control(sup)", () => {
     expect(bundle["application/vnd.jupyter.widget-view+json"]).toEqual({ model_id: reopened.root.modelId, version_major: 2, version_minor: 0 });
   });
 
+  it("play moves virtual time with the wall clock until pause", async () => {
+    const sup = start([{ id: "a", start: () => GenServer.startLink(Counter, 0) }]);
+    const panel = control(sup, { key: "play" });
+    panel.play.set({ value: true });
+    expect(panel.play.get("tooltip")).toBe("pause real time");
+    const deadline = Date.now() + 5000;
+    while (sup.rt.now() < 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(sup.rt.now()).toBeGreaterThanOrEqual(200);
+    panel.play.set({ value: false });
+    const stopped = sup.rt.now();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(sup.rt.now()).toBe(stopped);
+    expect(panel.play.get("tooltip")).toBe("play real time");
+    panel.close();
+  });
+
   it("gives buttons to the first 40 processes of a big tree and counts the others", () => {
     const sup = start(Array.from({ length: 50 }, (_, i) => ({ id: `w${i}`, start: () => GenServer.startLink(Counter, 0) })));
     const panel = control(sup, { key: "big" });
