@@ -59,7 +59,7 @@ export class ControlPanel {
       b.onClick(() => this.advance(ms));
       return b;
     });
-    this.play = new ToggleButton({ description: "play", tooltip: "play real time", icon: "play", value: false, disabled: !virtual });
+    this.play = new ToggleButton({ description: "play", tooltip: "play real time", icon: "play", value: false, disabled: !virtual, layout: { width: "auto" } });
     this.play.observe("value", (v) => this.setPlaying(v === true));
     this.clock = new HTML(this.clockHtml());
     const strip = new HBox([...this.steps, this.play, this.clock]);

@@ -47,7 +47,7 @@ export class StrategyLab {
   ) {
     const sup = this.start(settings.strategy);
     this.panel = new SupervisorPanel(sup, settings);
-    this.strategy = new Dropdown({ options: [...STRATEGIES], value: settings.strategy, description: "strategy", tooltip: "restart strategy of the supervisor" });
+    this.strategy = new Dropdown({ options: [...STRATEGIES], value: settings.strategy, description: "strategy", tooltip: "restart strategy of the supervisor", style: { description_width: "initial" } });
     this.strategy.onChange((v) => {
       if (v && v !== this.settings.strategy) this.choose(v as Strategy);
     });

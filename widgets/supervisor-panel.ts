@@ -81,6 +81,7 @@ export class SupervisorPanel {
       value: (CRASH_REASONS as readonly string[]).includes(settings.reason) ? settings.reason : "error",
       description: "crash reason",
       tooltip: "exit reason of the crash buttons",
+      style: { description_width: "initial" },
     });
     this.reason.onChange((v) => (this.settings.reason = v ?? "error"));
     this.rowsBox = new VBox([]);
@@ -268,7 +269,7 @@ export class SupervisorPanel {
   }
 
   private makeRow(entry: Entry): Row {
-    const title = new HTML(rowTitle(entry), { layout: { width: "16em" } });
+    const title = new HTML(rowTitle(entry), { layout: { width: "22em" } });
     const buttons = new Map<RowAction, Button>();
     const actions: RowAction[] = entry.parent ? ["kill", "crash", "restart", "terminate", "delete"] : ["kill", "crash"];
     for (const action of actions) {
@@ -317,7 +318,7 @@ function rowTitle(e: Entry): string {
   const n = e.node;
   const indent = "&nbsp;".repeat(e.depth * 3);
   const restarts = n.restarts ? `, ${n.restarts} restart${n.restarts === 1 ? "" : "s"}` : "";
-  return `<span style="font-family:monospace">${indent}<b>${escapeXml(e.label)}</b> ${escapeXml(n.pid ?? "-")} ${escapeXml(n.status)}${restarts}</span>`;
+  return `<span style="font-family:monospace;white-space:nowrap">${indent}<b>${escapeXml(e.label)}</b>${n.pid === e.label ? "" : ` ${escapeXml(n.pid ?? "-")}`} ${escapeXml(n.status)}${restarts}</span>`;
 }
 
 /** One log line for the events a learner looks for: restarts, supervisor reports, code loads. */

@@ -48,6 +48,8 @@ export class Style extends WidgetModel {
 export interface DomOptions {
   layout?: LayoutAttributes;
   tooltip?: string | null;
+  /** Attributes of the widget's style model, e.g. `{ description_width: "initial" }` (a description shown whole). */
+  style?: WidgetState;
 }
 
 /** A widget with a view: `_dom_classes`, `layout`, `tabbable`, `tooltip`, and its style model if it has one. */
@@ -55,9 +57,9 @@ export class DomWidget extends WidgetModel {
   readonly layout: Layout;
   readonly style: Style | null;
 
-  constructor(model: string, view: string, attrs: WidgetState, options: DomOptions & { style?: string | null; module?: string } = {}) {
+  constructor(model: string, view: string, attrs: WidgetState, options: DomOptions & { styleModel?: string | null; module?: string } = {}) {
     const layout = new Layout(options.layout);
-    const style = options.style ? new Style(options.style) : null;
+    const style = options.styleModel ? new Style(options.styleModel, options.style) : null;
     const module = options.module ?? CONTROLS;
     super({
       ...header(model, view, module, module, module === OUTPUT ? "1.0.0" : "2.0.0"),
@@ -91,7 +93,7 @@ export class Button extends DomWidget {
       description: o.description ?? "",
       disabled: o.disabled ?? false,
       icon: o.icon ?? "",
-    }, { ...o, style: "ButtonStyleModel" });
+    }, { ...o, styleModel: "ButtonStyleModel" });
   }
 
   /** Calls `fn` when the button is clicked (the front end sends `{method: "custom", content: {event: "click"}}`). */
@@ -115,7 +117,7 @@ export class ToggleButton extends DomWidget {
       disabled: o.disabled ?? false,
       icon: o.icon ?? "",
       value: o.value ?? false,
-    }, { ...o, style: "ToggleButtonStyleModel" });
+    }, { ...o, styleModel: "ToggleButtonStyleModel" });
   }
 
   get value(): boolean {
@@ -144,7 +146,7 @@ export class Dropdown extends DomWidget {
       description_allow_html: false,
       disabled: o.disabled ?? false,
       index,
-    }, { ...o, style: "DescriptionStyleModel" });
+    }, { ...o, styleModel: "DescriptionStyleModel" });
     this.options = [...o.options];
   }
 
@@ -189,7 +191,7 @@ export class IntSlider extends DomWidget {
       readout_format: "d",
       step: o.step ?? 1,
       value: o.value ?? 0,
-    }, { ...o, style: "SliderStyleModel" });
+    }, { ...o, styleModel: "SliderStyleModel" });
   }
 
   get value(): number {
@@ -205,7 +207,7 @@ export class HTML extends DomWidget {
       description_allow_html: false,
       placeholder: "\u200b",
       value,
-    }, { ...o, style: "HTMLStyleModel" });
+    }, { ...o, styleModel: "HTMLStyleModel" });
   }
 
   get value(): string {
@@ -219,7 +221,7 @@ export class HTML extends DomWidget {
 
 export class Label extends DomWidget {
   constructor(value = "", o: DomOptions = {}) {
-    super("LabelModel", "LabelView", { description: "", description_allow_html: false, placeholder: "\u200b", value }, { ...o, style: "LabelStyleModel" });
+    super("LabelModel", "LabelView", { description: "", description_allow_html: false, placeholder: "\u200b", value }, { ...o, styleModel: "LabelStyleModel" });
   }
 }
 
