@@ -78,7 +78,7 @@ describe("WidgetModel over the kernel's comms", () => {
     expect(sent[0]!.content.data).toEqual({ method: "update", state: { ...header, value: 5 }, buffer_paths: [] });
     expect(modelById(m.modelId)).toBe(m);
     receiveCommClose({ comm_id: m.modelId, data: {} }, { data: {}, metadata: {}, buffers: [] }, run);
-    expect(m.closedState).toBe(true);
+    expect(m.closed).toBe(true);
     expect(modelById(m.modelId)).toBeUndefined();
   });
 

@@ -62,11 +62,11 @@ export class WidgetModel {
     this.modelId = this.comm?.commId ?? randomUUID().replace(/-/g, "");
     open.set(this.modelId, this);
     this.comm?.onMessage((data, message) => this.receive(data, message));
-    this.comm?.onClose(() => this.closed());
+    this.comm?.onClose(() => this.markClosed());
   }
 
   /** True once either side closed the comm. */
-  get closedState(): boolean {
+  get closed(): boolean {
     return this.isClosed;
   }
 
@@ -123,7 +123,7 @@ export class WidgetModel {
   close(): void {
     if (this.isClosed) return;
     this.comm?.close();
-    this.closed();
+    this.markClosed();
   }
 
   /** What a cell shows: the view's MIME type first; `fallback` (text, picture) for front ends without widgets. */
@@ -135,7 +135,7 @@ export class WidgetModel {
     return MODEL_REF + this.modelId;
   }
 
-  private closed(): void {
+  private markClosed(): void {
     if (this.isClosed) return;
     this.isClosed = true;
     open.delete(this.modelId);
