@@ -4,9 +4,11 @@
  * the protocol version, a `custom` click, `update` with `echo_update`, `request_state`, `request_states`,
  * `comm_close`, and re-running the cell.
  */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { KERNEL_TEST_DIR, PYTHON, run, useJupyterEnv } from "./kernel/helpers.js";
+import { KERNEL_TEST_DIR, nbconvertExecute, PYTHON, run, useJupyterEnv } from "./kernel/helpers.js";
 
 const env = useJupyterEnv();
 
@@ -143,6 +145,46 @@ describe("strategyLab(children)", () => {
     // Re-running the cell keeps the chosen strategy.
     expect(res.rerun.displays[0]["text/plain"]).toContain("strategy lab (rest_for_one)");
     expect(res.kernel_stderr).toBe("");
+  });
+});
+
+describe("without a widgets manager: jupyter nbconvert --execute", () => {
+  it("keeps the picture and text in the outputs, and nbclient records every widget's state in the notebook", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "otp-lab-widgets-nbconvert-"));
+    try {
+      const cells = [
+        'const W = defmodule("W", { init: (n: number) => ["ok", n] });\nconst [, sup] = await Supervisor.startLink([{ id: "a", start: () => GenServer.startLink(W, 0) }, { id: "b", start: () => GenServer.startLink(W, 0) }]);',
+        "control(sup)",
+        'strategyLab([{ id: "x", start: () => GenServer.startLink(W, 0) }])',
+      ];
+      const nb = {
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata: { kernelspec: { name: "otp-lab", display_name: "TypeScript (OTP Lab)", language: "typescript" } },
+        cells: cells.map((source, i) => ({ cell_type: "code", id: `c${i}`, metadata: {}, source, outputs: [], execution_count: null })),
+      };
+      const input = path.join(dir, "panel.ipynb");
+      writeFileSync(input, JSON.stringify(nb));
+      const r = await nbconvertExecute(input, path.join(dir, "out.ipynb"), { env: env.env, cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(readFileSync(path.join(dir, "out.ipynb"), "utf8"));
+      const text = (v: unknown) => (Array.isArray(v) ? v.join("") : String(v));
+      for (const i of [1, 2]) {
+        const result = out.cells[i].outputs.find((o: Record<string, any>) => o.output_type === "execute_result");
+        expect(Object.keys(result.data).sort()).toEqual([VIEW, "image/png", "image/svg+xml", "text/plain"].sort());
+        expect(Buffer.from(text(result.data["image/png"]), "base64").subarray(1, 4).toString()).toBe("PNG");
+      }
+      const widgets = out.metadata.widgets["application/vnd.jupyter.widget-state+json"];
+      expect(widgets.version_major).toBe(2);
+      const states = Object.values(widgets.state) as Array<{ model_name: string; state: Record<string, unknown> }>;
+      const tooltips = states.map((s) => s.state.tooltip).filter(Boolean);
+      expect(tooltips).toEqual(expect.arrayContaining(["kill a", "crash b", "restart a", "advance 5 s", "kill x"]));
+      const control = out.cells[1].outputs.find((o: Record<string, any>) => o.output_type === "execute_result");
+      expect(widgets.state[control.data[VIEW].model_id].model_name).toBe("VBoxModel");
+      expect(states.some((s) => s.model_name === "HTMLModel" && String(s.state.value).includes("<svg"))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
