@@ -9,7 +9,7 @@
  * kernel and, silently, outside one.
  */
 import { randomUUID } from "node:crypto";
-import { output } from "./output.js";
+import { output, type ExecuteCallbacks } from "./output.js";
 
 export interface CommMessage {
   data: unknown;
@@ -32,6 +32,12 @@ export class Comm {
   private readonly messageHandlers = new Set<(data: unknown, message: CommMessage) => void>();
   private readonly closeHandlers = new Set<(data: unknown, message: CommMessage) => void>();
   private isClosed = false;
+  /**
+   * Where messages sent outside any request go: with the request this comm last heard from (its comm_open or
+   * comm_msg), so that a reply computed later, or a push between requests, reaches the client even before the
+   * first cell ran (there is no last cell's output then).
+   */
+  private fallback: ExecuteCallbacks | null = output.active;
 
   constructor(
     readonly commId: string,
@@ -45,7 +51,7 @@ export class Comm {
   /** Sends `comm_msg` to the frontend. */
   send(data: unknown = {}, options: CommSendOptions = {}): void {
     if (this.isClosed) throw new Error(`comm ${this.commId} (${this.targetName}) is closed; open a new one with openComm()`);
-    output.target?.comm?.("comm_msg", { comm_id: this.commId, data }, options.metadata ?? {}, options.buffers ?? []);
+    this.target()?.comm?.("comm_msg", { comm_id: this.commId, data }, options.metadata ?? {}, options.buffers ?? []);
   }
 
   /** Closes the comm on both sides. */
@@ -53,7 +59,11 @@ export class Comm {
     if (this.isClosed) return;
     this.isClosed = true;
     comms.delete(this.commId);
-    output.target?.comm?.("comm_close", { comm_id: this.commId, data }, options.metadata ?? {}, options.buffers ?? []);
+    this.target()?.comm?.("comm_close", { comm_id: this.commId, data }, options.metadata ?? {}, options.buffers ?? []);
+  }
+
+  private target(): ExecuteCallbacks | null {
+    return output.active ?? this.fallback ?? output.background;
   }
 
   /** Handles messages from the frontend; returns a function that removes the handler. */
@@ -70,6 +80,7 @@ export class Comm {
 
   /** @internal */
   deliver(kind: "msg" | "close", message: CommMessage, run: Runner): void {
+    this.fallback = output.active ?? this.fallback;
     if (kind === "close") {
       this.isClosed = true;
       comms.delete(this.commId);

@@ -11,6 +11,7 @@
 import type { Worker } from "node:worker_threads";
 import { Executor, exitProcess, type ExecuteCallbacks, type MimeBundle } from "./executor.js";
 import { commInfo, receiveCommClose, receiveCommMsg, receiveCommOpen } from "./comm.js";
+import { installControlChannel } from "./control-channel.js";
 import { History, type HistoryRequest } from "./history.js";
 import { output } from "./output.js";
 import type { FromMain, ToMain } from "./kernel-messages.js";
@@ -50,6 +51,8 @@ export async function startKernel({ protocol, interruptBuffer }: KernelOptions):
   ]);
   log("executor and sockets ready");
   kernel = new Kernel(executor, send);
+  // Front ends and scripts drive the runtime through comms to otp-lab.control (control-channel.ts).
+  installControlChannel();
   send({ kind: "info", content: kernel.info() });
   for (const m of early.splice(0)) kernel.receive(m);
   // TypeScript loads after kernel_info has been answered; the first cell usually arrives a little later.

@@ -4,5 +4,5 @@
 # clients and the grader refuses to grade without its sandbox, so the packages are not optional.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash kernel/scripts/setup.sh python3-jupyter-client jupyter-client python3-nbclient jupyter-nbconvert python3-jupyter-kernel-test jupyter-notebook chromium fonts-dejavu-core bubblewrap
+bash kernel/scripts/setup.sh python3-jupyter-client jupyter-client python3-jupyter-server python3-nbclient jupyter-nbconvert python3-jupyter-kernel-test jupyter-notebook chromium fonts-dejavu-core bubblewrap
 exec npx --no-install vitest run "$@"

@@ -6,10 +6,12 @@
  * Loading this module registers the renderers that make runtime objects (supervisors, processes, snapshots,
  * event logs, metrics) draw themselves through `[Symbol.for("Jupyter.display")]()`.
  *
- * Every function returns an object with a MIME `bundle`: the native type (Mermaid, HTML or Vega-Lite), an SVG
- * drawn here, a PNG of it, and plain text.
+ * Every picture function returns an object with a MIME `bundle`: the native type (Mermaid, HTML or Vega-Lite), an
+ * SVG drawn here, a PNG of it, and plain text. `control` and `strategyLab` are interactive: Jupyter widgets
+ * (`jupyter/`) whose display carries the picture and text as fallbacks.
  */
 import { registerWidgetRenderers } from "./renderers.js";
+import { ensureTargets } from "./jupyter/model.js";
 
 export { treeDiagram } from "./tree-diagram.js";
 export { treeDiff } from "./tree-diff.js";
@@ -17,6 +19,8 @@ export { sequenceDiagram } from "./sequence-diagram.js";
 export { processTable } from "./process-table.js";
 export { restartsChart, memoryChart, mailboxChart, metricsChart } from "./charts.js";
 export { live } from "./live.js";
+export { control } from "./control.js";
+export { strategyLab } from "./strategy-lab.js";
 
 export type { TreeDiagramOptions, TreeDiagram } from "./tree-diagram.js";
 export type { TreeDiff, TreeChange, ChangeKind } from "./tree-diff.js";
@@ -25,7 +29,11 @@ export type { ProcessTableOptions, ProcessTable, ProcessRow } from "./process-ta
 export type { Chart, RestartsChartOptions, MetricChartOptions, RestartLimits } from "./charts.js";
 export type { LiveView, LiveSource, LiveOptions, LiveTimer } from "./live.js";
 export type { Widget } from "./widget.js";
+export type { ControlPanel, ControlOptions } from "./control.js";
+export type { StrategyLab, StrategyLabOptions } from "./strategy-lab.js";
 export type { SummaryOptions } from "./tree-view.js";
 
 // Runtime objects (supervisors, pids, snapshots, event logs, metrics, demos) draw themselves from now on.
 registerWidgetRenderers();
+// In a kernel, front ends can ask for every widget's state (jupyter.widget.control) from the start.
+ensureTargets();

@@ -50,7 +50,7 @@ export async function ensureBuilt(): Promise<void> {
     }
   }
   try {
-    const sources = Math.max(...["kernel", "runtime", "widgets"].map((d) => newestSource(path.join(ROOT, d))));
+    const sources = Math.max(...["kernel", "runtime", "widgets", "client"].map((d) => newestSource(path.join(ROOT, d))));
     // tsc rewrites every output, so a build is current when its oldest key output is newer than every source
     // (whoever ran it: this helper, `npm run build` or CI).
     const outputs = ["kernel/cli.js", "kernel/executor.js", "runtime/index.js", "widgets/index.js"].map((f) => path.join(ROOT, "dist", f));
