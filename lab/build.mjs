@@ -100,6 +100,9 @@ async function bundle() {
     performance: { hints: false },
     infrastructureLogging: { level: 'warn' },
     resolve: { fallback: { path: require.resolve('path-browserify') } },
+    // A dependency reads __dirname for Node only; in the browser "/" (the mock) is right, said here so that
+    // the bundler does not warn on every build.
+    node: { __dirname: 'mock', __filename: 'mock' },
     module: {
       rules: [
         // Some ESM packages (@jupyter/web-components) import without file extensions, as older bundlers allowed.
@@ -135,7 +138,7 @@ async function bundle() {
     throw new Error(`rspack failed:\n${stats.toString({ all: false, errors: true, errorDetails: true })}`);
   }
   const warnings = stats.toJson({ all: false, warnings: true }).warnings ?? [];
-  if (warnings.length) console.warn(`otp-lab lab build: ${warnings.length} bundler warning(s), first: ${warnings[0].message.split('\n')[0]}`);
+  for (const w of warnings) console.warn(`otp-lab lab build: warning: ${w.message.replace(/\s+/g, ' ').trim()}`);
 }
 
 const t0 = Date.now();
