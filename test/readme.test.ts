@@ -41,3 +41,18 @@ it("the 'In a notebook' cells run without error and render a tree and a diff", (
   const diff = outputs[1].find((o: Record<string, any>) => o.output_type === "execute_result");
   expect(text(diff.data["text/plain"])).toMatch(/restarted/i);
 });
+
+it("the quick start names the Debian packages that npm start and npm test install", () => {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const quickStart = readme.split("## Quick start")[1].split("\n## ")[0];
+  const named = new Set([...quickStart.matchAll(/`((?:python3-|jupyter-|fonts-)[a-z0-9-]+|chromium|bubblewrap)`/g)].map((m) => m[1]));
+  // The packages each script passes to setup.sh (which installs them, or prints the apt-get line).
+  const installed = new Set<string>();
+  for (const script of ["kernel/scripts/start.sh", "test/run-all.sh"]) {
+    for (const m of readFileSync(join(root, script), "utf8").matchAll(/setup\.sh ([^\n|&;]+)/g)) {
+      for (const pkg of m[1].trim().split(/\s+/)) installed.add(pkg);
+    }
+  }
+  expect(installed.size).toBeGreaterThan(5);
+  expect([...named].sort()).toEqual([...installed].sort());
+});
