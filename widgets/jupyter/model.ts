@@ -11,7 +11,6 @@
  * target answers `request_states` with every open model at once, as `{model_name, model_module,
  * model_module_version, state}` per model id (what the manager asks for when a page is reloaded). Binary values (`Uint8Array`, `ArrayBuffer`, `DataView`) anywhere in a state travel as buffers.
  */
-import { randomUUID } from "node:crypto";
 import { commApi, type CommLike, type CommMessageLike } from "./comms.js";
 
 export const PROTOCOL_VERSION = "2.1.0";
@@ -59,7 +58,7 @@ export class WidgetModel {
         this.comm = null;
       }
     }
-    this.modelId = this.comm?.commId ?? randomUUID().replace(/-/g, "");
+    this.modelId = this.comm?.commId ?? globalThis.crypto.randomUUID().replace(/-/g, "");
     open.set(this.modelId, this);
     this.comm?.onMessage((data, message) => this.receive(data, message));
     this.comm?.onClose(() => this.markClosed());
