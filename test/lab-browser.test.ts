@@ -382,6 +382,49 @@ describe("OTP Lab's JupyterLab in chromium", () => {
     expect(r.vegaDrawn).toBeGreaterThanOrEqual(r.vegaSent);
   }, 300_000);
 
+  it("control(sup): a click on \"kill a\" kills a, the supervisor restarts it, and the tree redraws with a new pid", async () => {
+    const p = await app();
+    const cell = (source: string) => ({ cell_type: "code", metadata: {}, source, outputs: [], execution_count: null });
+    const nb = {
+      cells: [
+        cell(
+          'const Counter = defmodule("Counter", {\n  init: (n: number) => ["ok", n],\n  handleCall: (_req: unknown, _from: unknown, n: number) => ["reply", n, n + 1],\n});\n' +
+            'const [, sup] = await Supervisor.startLink(\n  [{ id: "a", start: () => GenServer.startLink(Counter, 0) }, { id: "b", start: () => GenServer.startLink(Counter, 10) }],\n  { strategy: "one_for_one" },\n);',
+        ),
+        cell("control(sup)"),
+      ],
+      metadata: { kernelspec: { name: "otp-lab", display_name: "TypeScript (OTP Lab)", language: "typescript" } },
+      nbformat: 4,
+      nbformat_minor: 5,
+    };
+    writeFileSync(path.join(work, "control.ipynb"), JSON.stringify(nb));
+    // The pids the drawn tree shows (each node names its pid in its label and its tooltip: counted once).
+    const pidsIn = () => p.evaluate(() => [...new Set((document.querySelector(".otp-lab-tree")?.textContent ?? "").match(/<\d+\.\d+\.\d+>/g) ?? [])]);
+    try {
+      const r = await runLesson(p, "control.ipynb");
+      expect(r.errors).toEqual([]);
+      // The widgets manager drew the panel: the tree and a button per action, found by its tooltip.
+      const kill = p.locator('button[title="kill a"]');
+      await kill.waitFor({ timeout: 60_000 });
+      await expect.poll(pidsIn, { timeout: 30_000 }).toHaveLength(3);
+      const before = await pidsIn();
+      await kill.click();
+      // Redrawn in place: one pid gone (a's), one new (its restart), the others unchanged.
+      await expect.poll(async () => (await pidsIn()).filter((x) => !before.includes(x)).length, { timeout: 30_000 }).toBe(1);
+      const after = await pidsIn();
+      expect(after).toHaveLength(3);
+      expect(before.filter((x) => !after.includes(x))).toHaveLength(1);
+      await expect.poll(() => p.evaluate(() => document.querySelector(".otp-lab-log")?.textContent ?? ""), { timeout: 30_000 }).toMatch(/kill a <\d+\.\d+\.\d+>/);
+      // The README's picture of the panel.
+      const output = p.locator(".jp-OutputArea-output", { has: p.locator(".otp-lab-tree") });
+      mkdirSync(path.join(ROOT, "lab", "screenshots"), { recursive: true });
+      await output.screenshot({ path: path.join(ROOT, "lab", "screenshots", "control.png") });
+    } finally {
+      await screenshot(p, "control.png");
+      await closeLesson(p);
+    }
+  }, 300_000);
+
   it("no uncaught error in the page, and no request the server did not answer, through all of it", async () => {
     await app();
     expect(pageErrors).toEqual([]);
