@@ -14,10 +14,13 @@ import { GenServer, type GenServerCallbacks } from "./gen_server.js";
 import { Supervisor } from "./supervisor.js";
 import { DynamicSupervisor } from "./dynamic_supervisor.js";
 import { crash } from "./faults.js";
+import { PartitionSupervisor } from "./partition_supervisor.js";
+import { Task, TaskSupervisor } from "./task_supervisor.js";
+import { sleep as sleepIn } from "./runtime.js";
 import { JUPYTER_DISPLAY, renderAs, type MimeBundle } from "./display-hook.js";
 import { textTree } from "./introspect.js";
 import type { RuntimeEvent, Strategy, TreeSnapshot, RestartType } from "./observe.js";
-import type { Term } from "./terms.js";
+import { formatTerm, type Term } from "./terms.js";
 
 /** What a demo did: the tree before and after, and every event in between. */
 export class DemoResult {
@@ -178,4 +181,78 @@ export function demoDynamic(): DemoResult {
     rt.settle();
     DynamicSupervisor.terminateChild(sup, pids[1]).sync();
   });
+}
+
+/** A name for a demo's registered process that no running process has yet (demos may run more than once). */
+function freeName(base: string): string {
+  const rt = activeRuntime();
+  for (let i = 1; ; i++) {
+    const name = i === 1 ? base : `${base}${i}`;
+    if (!rt.whereis(name)) return name;
+  }
+}
+
+/**
+ * A PartitionSupervisor of `partitions` (default 4) workers; six keys are routed to their partitions, then the
+ * partition serving "alice" crashes: only that partition restarts, the keys on the others keep their server.
+ */
+export function demoPartitionSupervisor(opts: { partitions?: number } = {}): DemoResult {
+  const n = opts.partitions ?? 4;
+  const W = workerModule();
+  const name = freeName("DemoPartitions");
+  const r = PartitionSupervisor.startLink({ name, childSpec: [W, null], partitions: n, withArguments: (_args, p) => `partition ${p}` }).sync();
+  if (!Array.isArray(r) || r[0] !== "ok") throw new Error(`demo: the PartitionSupervisor did not start: ${String(r)}`);
+  const sup = r[1] as Pid;
+  const keys = ["alice", "bob", "carol", "dave", "erin", "frank"];
+  // Which partition serves each key: `:erlang.phash2(key, partitions)`, as Elixir's PartitionSupervisor routes.
+  const routes = keys.map((k) => `${k}→${PartitionSupervisor.partitionOf(name, k)}`).join(", ");
+  const hit = PartitionSupervisor.partitionOf(name, "alice");
+  return run(
+    `PartitionSupervisor ${name} with ${n} partitions: alice's partition crashes`,
+    `keys are routed by phash2(key, ${n}) (${routes}); a crash restarts only partition ${hit}, the others keep their pids.`,
+    sup,
+    () => {
+      const server = PartitionSupervisor.whereisName(name, "alice");
+      if (!server) throw new Error("demo: no server for alice");
+      crash(server, "boom");
+    },
+  );
+}
+
+/**
+ * A Task.Supervisor runs three tasks for the caller with `async_nolink`: one answers 42, one raises, one is still
+ * sleeping when the caller stops waiting (and shuts it down). The caller lives on; crashed tasks are not
+ * restarted (they are temporary).
+ */
+export function demoTaskSupervisor(): DemoResult {
+  const r = TaskSupervisor.startLink().sync();
+  if (!Array.isArray(r) || r[0] !== "ok") throw new Error(`demo: the Task.Supervisor did not start: ${String(r)}`);
+  const sup = r[1] as Pid;
+  const results: Term[] = [];
+  const result = run(
+    "Task.Supervisor: async_nolink tasks that answer, crash and overrun",
+    "",
+    sup,
+    () => {
+      const ok = TaskSupervisor.asyncNolink(sup, () => 6 * 7).sync();
+      const bad = TaskSupervisor.asyncNolink(sup, () => {
+        throw new Error("boom");
+      }).sync();
+      const slow = TaskSupervisor.asyncNolink(sup, function* () {
+        yield* sleepIn(10_000);
+        return "late";
+      }).sync();
+      for (const t of [ok, bad, slow]) results.push(Task.yield(t, 100).sync());
+      Task.shutdown(slow, "brutal_kill").sync();
+    },
+  );
+  const shown = results.map((x) => (x === null ? "nil" : formatTerm(x)));
+  return new DemoResult(
+    result.title,
+    result.sup,
+    result.before,
+    result.after,
+    result.events,
+    `Task.yield gives ${shown[0]}, then ${shown[1]} (the crash arrives as the monitor's DOWN: the caller is not linked and lives on), then ${shown[2]} for the task still running after 100 ms, which Task.shutdown stops; no task is restarted.`,
+  );
 }

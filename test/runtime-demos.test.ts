@@ -1,6 +1,6 @@
 /** The one-call demos do what their lesson sentence claims (the text is a claim a test checks). */
 import { beforeEach, describe, expect, it } from "vitest";
-import { Runtime, setRuntime, demoOneForOne, demoOneForAll, demoRestForOne, demoRestartTypes, demoIntensity, demoCascade, demoDynamic, type DemoResult } from "../runtime/index.js";
+import { Runtime, setRuntime, demoOneForOne, demoOneForAll, demoRestForOne, demoRestartTypes, demoIntensity, demoCascade, demoDynamic, demoPartitionSupervisor, demoTaskSupervisor, getRuntime, type DemoResult } from "../runtime/index.js";
 
 beforeEach(() => {
   setRuntime(new Runtime({ clock: "virtual" }));
@@ -41,6 +41,31 @@ describe("other demos", () => {
     const d = demoCascade();
     expect(d.after).toBeNull();
     expect(d.events.filter((e) => e.type === "report" && e.context === "shutdown")).toHaveLength(3);
+  });
+  it("PartitionSupervisor: keys routed as the BEAM routes them, and a crash restarts one partition only", () => {
+    const d = demoPartitionSupervisor();
+    // Printed by OTP 25 (JS strings are atoms in the runtime):
+    //   erl -noshell -eval 'io:format("~p~n",[[erlang:phash2(K,4)||K<-[alice,bob,carol,dave,erin,frank]]]), halt().'
+    //   [1,2,0,1,2,3]
+    expect(d.lesson).toContain("(alice→1, bob→2, carol→0, dave→1, erin→2, frank→3)");
+    expect(restarted(d)).toEqual(["1"]); // the child id, partition 1, as the event log writes ids
+    const [before, after] = [pids(d, "before"), pids(d, "after")];
+    expect(Object.keys(before)).toEqual(["0", "1", "2", "3"]);
+    for (const p of [0, 2, 3]) expect(after[p]).toBe(before[p]);
+    expect(after[1]).not.toBe(before[1]);
+    // Run again in the same runtime: a second supervisor under a free name, not an already_started error.
+    expect(demoPartitionSupervisor({ partitions: 2 }).title).toMatch(/^PartitionSupervisor DemoPartitions2 with 2 partitions/);
+  });
+  it("Task.Supervisor: an answer, a crash as a DOWN, a timeout shut down; nothing restarted, the caller alive", () => {
+    const d = demoTaskSupervisor();
+    expect(d.lesson).toMatch(/^Task\.yield gives \{:ok, 42\}, then \{:exit, \{%Error\{message: "boom"\}, .*\}\} .* then nil for the task still running/);
+    expect(restarted(d)).toEqual([]);
+    const exits = d.events.filter((e) => e.type === "exit").map((e) => (e as { reason: string }).reason);
+    expect(exits).toHaveLength(3);
+    expect(exits[0]).toBe(":normal");
+    expect(exits[2]).toBe(":killed");
+    expect(d.after!.root.children ?? []).toEqual([]);
+    expect(getRuntime().shell.alive).toBe(true);
   });
   it("dynamic: max_children, restart, terminate", () => {
     const d = demoDynamic();
