@@ -30,6 +30,7 @@ const LESSONS = [
   "08-dynamic-supervisor",
   "09-hot-code-swap",
   "10-fault-injection",
+  "11-tasks",
 ];
 const PARALLEL = 2;
 

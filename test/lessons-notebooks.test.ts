@@ -23,6 +23,7 @@ const EXPECTED = [
   "08-dynamic-supervisor.ipynb",
   "09-hot-code-swap.ipynb",
   "10-fault-injection.ipynb",
+  "11-tasks.ipynb",
 ];
 
 interface Cell {
@@ -44,7 +45,7 @@ const read = (name: string) => JSON.parse(readFileSync(path.join(NOTEBOOKS, name
 const text = (c: Cell) => c.source.join("");
 const lines = (c: Cell) => text(c).split("\n").map((l) => l.trim());
 
-it("the ten lessons are there, and nothing else", () => {
+it("the eleven lessons are there, and nothing else", () => {
   expect(readdirSync(NOTEBOOKS).filter((f) => f.endsWith(".ipynb")).sort()).toEqual(EXPECTED);
 });
 
