@@ -124,11 +124,11 @@ export const TaskSupervisor = {
   children: (sup: Dest) => DynamicSupervisor.whichChildren(sup),
 };
 
-function* awaitTask<T>(task: Task<T>, timeout: number, onTimeout: "exit" | "nil"): Blocking<["ok", T] | ["exit", Term] | null> {
+function* awaitTask<T>(task: Task<T>, timeout: number, onTimeout: "exit" | "nil", alsoDown?: Ref): Blocking<["ok", T] | ["exit", Term] | null> {
   const rt = task.pid.rt;
   const self = rt.self();
   const m = yield {
-    match: (x: Term) => Array.isArray(x) && (x[0] === task.ref || (x[0] === "DOWN" && x[1] === task.ref)),
+    match: (x: Term) => Array.isArray(x) && (x[0] === task.ref || (x[0] === "DOWN" && (x[1] === task.ref || (alsoDown !== undefined && x[1] === alsoDown)))),
     timeout,
   };
   if (m === TIMEOUT) {
@@ -197,15 +197,23 @@ export const Task = {
         const rt = task.pid.rt;
         const self = rt.self();
         rt.unlink(self, task.pid);
+        // A monitor of its own, as Elixir's shutdown makes: the task's monitor may be gone already (a Task.await
+        // that timed out and was caught drops it), and its DOWN would never come.
+        const mon = rt.monitor(self, task.pid);
+        const done = (r: ["ok", T] | ["exit", Term] | null) => {
+          rt.demonitor(self, mon, true);
+          rt.demonitor(self, task.ref, true);
+          return r;
+        };
         rt.signal(task.pid, self, shutdown === "brutal_kill" ? "kill" : "shutdown", "exit");
-        const r = yield* awaitTask(task, shutdown === "brutal_kill" ? Infinity : shutdown, "nil");
+        const r = yield* awaitTask(task, shutdown === "brutal_kill" ? Infinity : shutdown, "nil", mon);
         if (r === null) {
           rt.signal(task.pid, self, "kill", "exit");
-          const k = yield* awaitTask(task, Infinity, "nil");
-          return k && k[0] === "exit" && (k[1] === "killed" || k[1] === "shutdown") ? null : k;
+          const k = yield* awaitTask(task, Infinity, "nil", mon);
+          return done(k && k[0] === "exit" && (k[1] === "killed" || k[1] === "shutdown") ? null : k);
         }
-        if (r[0] === "exit" && (r[1] === "shutdown" || r[1] === "killed" || r[1] === "noproc")) return null;
-        return r;
+        if (r[0] === "exit" && (r[1] === "shutdown" || r[1] === "killed" || r[1] === "noproc")) return done(null);
+        return done(r);
       },
       "Task.shutdown",
     );

@@ -271,6 +271,36 @@ describe("6. Task.async without a supervisor", () => {
     expect(owner.exitReason).toEqual(["bad", ["Elixir.Task", "await", list<Term>(task!, 5000)]]);
   });
 
+  it("shutdown after a caught await timeout stops the task (its own monitor: await dropped the task's)", () => {
+    // Elixir 1.14 / OTP 25.2.3:
+    //   elixir -e 't = Task.async(fn -> Process.sleep(10000) end); r = try do Task.await(t, 100) catch :exit, e -> {:caught, elem(e,0)} end;
+    //     IO.inspect(r); IO.inspect(Task.shutdown(t, :brutal_kill)); IO.inspect(Process.alive?(t.pid)); t2 = Task.async(fn -> Process.sleep(10000) end);
+    //     try do Task.await(t2, 100) catch :exit, _ -> :ok end; IO.inspect(Task.shutdown(t2, 500)); IO.inspect(Process.alive?(t2.pid)); IO.inspect(Process.info(self(), :messages))'
+    //   {:caught, :timeout} / nil / false / nil / false / {:messages, []}
+    const results: Term[] = [];
+    let tasks: ReturnType<typeof Task.async>[] = [];
+    const caller = spawn(function* () {
+      for (const how of ["brutal_kill", 500] as const) {
+        const t = Task.async(function* () {
+          yield* sleep(10_000);
+        });
+        tasks.push(t);
+        try {
+          yield* Task.await(t, 100);
+        } catch (e) {
+          results.push(((e as ExitSignal).reason as Term[])[0]!);
+        }
+        results.push(yield* Task.shutdown(t, how));
+        results.push(t.pid.alive);
+      }
+      results.push(flush().length);
+    });
+    rt.advance(2000);
+    expect(caller.exitReason).toBe("normal");
+    expect(results).toEqual(["timeout", null, false, "timeout", null, false, 0]);
+    tasks = [];
+  });
+
   it("only the owner may await", async () => {
     const t = Task.async(() => 1);
     let err: unknown;
