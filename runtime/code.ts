@@ -116,7 +116,11 @@ export function purge(rt: Runtime, mod: Module): boolean {
   const old = mod.old;
   if (!old) return false;
   const victims = processesIn(rt, old);
-  for (const p of victims) rt.signal(p, null, "kill", "exit");
+  // As code:purge waits for its victims' DOWNs: each has handled the kill (R92) when purge returns.
+  for (const p of victims) {
+    rt.signal(p, null, "kill", "exit");
+    rt.handlePending(p);
+  }
   mod.old = null;
   rt.emit({ type: "code_purge", t: rt.now(), module: mod.name, version: old.version, killed: victims.map((p) => p.label) });
   return victims.length > 0;

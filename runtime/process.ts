@@ -104,7 +104,13 @@ export class Pid {
   cont: Blocking<unknown> | Start | null = null;
   recv: Receive | null = null;
   recvTimer: Timer | null = null;
-  /** Exit reason of a signal that arrived while this process was running; applied when it yields. */
+  /**
+   * Signals not handled yet, oldest first, three flat fields each (kind, sender, payload; see `post` in
+   * runtime.ts); null when there are none, which is almost always: a signal waits here only behind one that
+   * will end the process when the scheduler runs it (R92).
+   */
+  sigq: unknown[] | null = null;
+  /** Exit reason decided while this process was running (or handling its signals); applied when it yields. */
   pendingExit: Term = undefined;
   exitReason: Term = undefined;
   name: string | null = null;
@@ -215,6 +221,11 @@ export function addLink(a: Pid, b: Pid): void {
   if (l === null) a.links = b;
   else if (l instanceof Set) l.add(b);
   else if (l !== b) a.links = new Set([l, b]);
+}
+
+export function hasLink(a: Pid, b: Pid): boolean {
+  const l = a.links;
+  return l === b || (l instanceof Set && l.has(b));
 }
 
 export function removeLink(a: Pid, b: Pid): void {

@@ -206,7 +206,12 @@ export function whereis(name: Name): Pid | undefined {
   return activeRuntime().resolve(name);
 }
 
+/**
+ * `Process.alive?(pid)`. As `is_process_alive/1` guarantees, the signals already sent to `pid` are handled first,
+ * so after `exit(pid, "kill")` it answers false (R92).
+ */
 export function isAlive(p: Pid): boolean {
+  p.rt.handlePending(p);
   return p.alive;
 }
 

@@ -7,17 +7,24 @@
  * - monitors deliver exactly one `{'DOWN', Ref, process, Pid, Reason}` (R10, R11);
  * - messages between one pair of processes arrive in send order (R13).
  *
- * Scheduling: a FIFO run queue; each turn a process handles at most `BUDGET` messages then goes to the back,
- * so one busy process cannot starve the others. Signals that kill are applied at once (iteratively, never by
- * deep recursion) except to the running process, which dies when it next yields, as on the BEAM where a signal
- * is handled when the receiver is scheduled.
+ * Signals (R92): messages, exit signals, links, unlinks, monitors, demonitors and `DOWN`s are signals, delivered
+ * to each receiver in send order (so in order between every pair of processes, as OTP guarantees; one queue
+ * per receiver makes the order total, which keeps runs deterministic). A receiver acts on a signal when it
+ * handles it: a signal that would end the receiver waits in the receiver's signal queue (`Pid.sigq`) until the
+ * scheduler runs it, never inside the sender's call, and every later signal to it waits behind that one.
+ * A signal that cannot end the receiver (a message, a trapped exit, a link) is handled on arrival when nothing
+ * waits before it: the receiver is not running, so that is the same as handling it when it is next scheduled.
+ * `deliverSignal` is the one entry point for a signal of any kind.
+ *
+ * Scheduling: a FIFO run queue; each turn a process first handles its pending signals, then handles at most
+ * `BUDGET` messages and goes to the back, so one busy process cannot starve the others.
  *
  * Determinism: with the virtual clock nothing depends on wall time, and the run queue, timer heap and
  * link/monitor sets are all insertion-ordered, so the same program gives the same event order on every run.
  */
 
 import { runSoon, type TimerHandle } from "./macrotask.js";
-import { Pid, addLink, removeLink, addRef, hasRef, removeRef, Ref, TIMEOUT, type Behaviour, type Blocking, type Receive, type Start } from "./process.js";
+import { Pid, addLink, removeLink, hasLink, addRef, hasRef, removeRef, Ref, TIMEOUT, type Behaviour, type Blocking, type Receive, type Start } from "./process.js";
 import { ProcessTable } from "./process-table.js";
 import { Mailbox } from "./mailbox.js";
 import { RealClock, TimerHeap, VirtualClock, type Clock, type ClockKind, type Timer } from "./clock.js";
@@ -68,6 +75,31 @@ export interface SpawnOptions {
 
 type SignalKind = "exit" | "link";
 
+/**
+ * A signal from one process to another (R92). `exit` is `exit(Pid, Reason)`; `link-exit` is what a dying process
+ * sends its links (acted on only while the receiver is still linked to the sender, so an `unlink` wins over an
+ * exit signal it overtook); `down` is a monitor's notification, dropped if the receiver demonitored first.
+ */
+export type Signal =
+  | { kind: "message"; msg: Term }
+  | { kind: "exit"; reason: Term }
+  | { kind: "link-exit"; reason: Term }
+  | { kind: "link" }
+  | { kind: "unlink" }
+  | { kind: "monitor"; ref: Ref }
+  | { kind: "demonitor"; ref: Ref }
+  | { kind: "down"; ref: Ref; reason: Term };
+
+// Signal kinds in a process's signal queue (`Pid.sigq`: three flat fields per signal, kind, sender, payload).
+const S_MSG = 0;
+const S_EXIT = 1;
+const S_LINK_EXIT = 2;
+const S_LINK = 3;
+const S_UNLINK = 4;
+const S_MONITOR = 5;
+const S_DEMONITOR = 6;
+const S_DOWN = 7;
+
 /** Raised by `runSync` when nothing can ever complete the operation. */
 export class DeadlockError extends Error {
   constructor(what: string) {
@@ -108,10 +140,7 @@ export class Runtime {
   private driving = false;
   private driveScheduled = false;
   private realTimer: TimerHandle | null = null;
-  /** Signals raised while one is applied, in order: four flat fields each (no object per signal). */
-  private signals: Array<Pid | null | Term | SignalKind> = [];
   private exitHooks: Array<(p: Pid, reason: Term) => void> = [];
-  private flushing = false;
 
   constructor(opts: RuntimeOptions = {}) {
     this.clock = opts.clock === "real" ? new RealClock() : new VirtualClock();
@@ -246,9 +275,21 @@ export class Runtime {
     this.deliver(p, msg);
   }
 
-  /** Appends to the mailbox and wakes the process when it can use the message. */
+  /**
+   * A message to `p` from the running process (or from the runtime itself: replies, timeouts): appended to its
+   * mailbox, waking it if it can use the message, or queued behind signals `p` has not handled yet (R92).
+   */
   deliver(p: Pid, msg: Term): void {
     if (p.dead) return;
+    if (p.sigq !== null) {
+      p.sigq.push(S_MSG, null, msg);
+      return;
+    }
+    this.push(p, msg);
+  }
+
+  /** Appends to the mailbox and wakes the process when it can use the message. */
+  private push(p: Pid, msg: Term): void {
     (p.mailbox ??= new Mailbox()).push(msg);
     if (p.cont) {
       const r = p.recv;
@@ -265,44 +306,178 @@ export class Runtime {
     if (!p) {
       throw new ExitSignal(["badarg", ["exit", target, reason]]);
     }
-    const from = this.current && !this.current.driver ? this.current : this.current ? this.shell : null;
-    this.signal(p, from ?? this.shell, reason, "exit");
+    this.post(p, S_EXIT, this.caller(), reason);
   }
 
   /**
-   * Applies an exit signal, and whatever it causes, before returning. Signals caused while one is being
-   * applied (a dying process's links) are queued and applied in order after it, never by recursion; only
-   * those get a queue entry, so the usual single signal allocates nothing.
+   * An exit signal: `exit(Pid, Reason)` ("exit"), or the exit of a linked process ("link"). It takes effect when
+   * `to` handles it (R92), not inside this call.
    */
   signal(to: Pid, from: Pid | null, reason: Term, kind: SignalKind): void {
-    if (this.flushing) {
-      this.signals.push(to, from, reason, kind);
-      return;
-    }
-    this.flushing = true;
-    try {
-      this.applySignal(to, from, reason, kind);
-      const q = this.signals;
-      for (let i = 0; i < q.length; i += 4) this.applySignal(q[i] as Pid, q[i + 1] as Pid | null, q[i + 2] as Term, q[i + 3] as SignalKind);
-    } finally {
-      this.signals.length = 0;
-      this.flushing = false;
+    this.post(to, kind === "exit" ? S_EXIT : S_LINK_EXIT, from, reason);
+  }
+
+  /**
+   * Sends `signal` from `from` to `to` (R92): it reaches `to` after every signal sent to `to` before it, and takes
+   * effect when `to` handles it. The one entry point for signals of every kind (a message, `exit/2`, a link's
+   * exit, link, unlink, monitor, demonitor, `DOWN`): code that routes signals from elsewhere (another node)
+   * calls this. Only the receiver's side of a link or monitor is done here; the sender's side is done by
+   * `link` / `unlink` / `monitor` / `demonitor`, which then send the signal.
+   */
+  deliverSignal(from: Pid | null, to: Pid, signal: Signal): void {
+    switch (signal.kind) {
+      case "message":
+        return this.post(to, S_MSG, from, signal.msg);
+      case "exit":
+        return this.post(to, S_EXIT, from, signal.reason);
+      case "link-exit":
+        return this.post(to, S_LINK_EXIT, from, signal.reason);
+      case "link":
+        return this.post(to, S_LINK, from, null);
+      case "unlink":
+        return this.post(to, S_UNLINK, from, null);
+      case "monitor":
+        return this.post(to, S_MONITOR, from, signal.ref);
+      case "demonitor":
+        return this.post(to, S_DEMONITOR, from, signal.ref);
+      case "down": {
+        const ref = signal.ref;
+        return this.post(to, S_DOWN, from, ["DOWN", ref, "process", ref.object ?? from, signal.reason]);
+      }
     }
   }
 
-  private applySignal(to: Pid, from: Pid | null, reason: Term, kind: SignalKind): void {
-    if (to.dead) return;
-    if (this.events.traceMessages) {
-      this.emit({ type: "signal", t: this.now(), ...(from ? { from: from.label } : {}), to: to.label, reason: formatTerm(reason) });
+  /**
+   * Puts a signal in `to`'s queue and makes `to` runnable, or handles it now when that is indistinguishable
+   * from handling it later: nothing waits before it and it cannot end `to` (a process that is not running
+   * cannot change its `trap_exit` flag, its links or its monitors before it handles its signals). A signal to
+   * the running process itself is handled at once, as `exit(self(), R)` is on the BEAM; if it ends the process,
+   * the process dies when it next yields.
+   */
+  private post(to: Pid, kind: number, from: Pid | null, payload: Term): void {
+    if (to.dead) return this.handleExiting(to, kind, from, payload);
+    const q = to.sigq;
+    if (q === null) {
+      if (to === this.current || !this.ends(to, kind, from, payload)) {
+        this.handleSignal(to, kind, from, payload, true);
+        return;
+      }
+      to.sigq = [kind, from, payload];
+    } else {
+      q.push(kind, from, payload);
     }
-    if (kind === "exit" && reason === "kill") return this.die(to, "killed"); // R4: untrappable
-    if (kind === "exit" && from === to && reason === "normal" && !to.trapExit) return this.die(to, "normal"); // R3
-    if (to.trapExit) return this.deliver(to, ["EXIT", from, reason]); // R2, R5, R7, R8
-    if (reason === "normal") return; // R1, R6
-    this.die(to, reason);
+    this.enqueue(to);
   }
 
-  /** Terminates `p` with `reason` now, or when it next yields if it is the running process. */
+  /** Whether handling this signal now would end `to` (decided from `to`'s state, which only `to` changes). */
+  private ends(to: Pid, kind: number, from: Pid | null, reason: Term): boolean {
+    if (kind === S_EXIT) {
+      if (reason === "kill") return true;
+      if (to.trapExit) return false;
+      return reason !== "normal" || from === to;
+    }
+    if (kind === S_LINK_EXIT) return !to.trapExit && reason !== "normal" && from !== null && hasLink(to, from);
+    return false;
+  }
+
+  /**
+   * Handles one signal to the live process `to`. An exit that ends `to` sets its `pendingExit`; whoever called
+   * this terminates it (the scheduler, when `to` is running; `handlePending` otherwise). `wake`: the process is
+   * not the one running, so a message it can use makes it runnable.
+   */
+  private handleSignal(to: Pid, kind: number, from: Pid | null, payload: Term, wake: boolean): void {
+    switch (kind) {
+      case S_MSG:
+        if (wake) this.push(to, payload);
+        else (to.mailbox ??= new Mailbox()).push(payload);
+        return;
+      case S_EXIT:
+      case S_LINK_EXIT: {
+        if (kind === S_LINK_EXIT) {
+          // A link's exit counts only while the link stands: after `unlink` it has no effect (OTP 23+).
+          if (from === null || !hasLink(to, from)) return;
+          removeLink(to, from);
+        }
+        const reason = payload;
+        if (this.events.traceMessages) {
+          this.emit({ type: "signal", t: this.now(), ...(from ? { from: from.label } : {}), to: to.label, reason: formatTerm(reason) });
+        }
+        if (kind === S_EXIT && reason === "kill") return this.endWith(to, "killed"); // R4: untrappable
+        if (kind === S_EXIT && from === to && reason === "normal" && !to.trapExit) return this.endWith(to, "normal"); // R3
+        if (to.trapExit) return this.handleSignal(to, S_MSG, from, ["EXIT", from, reason], wake); // R2, R5, R7, R8
+        if (reason === "normal") return; // R1, R6
+        return this.endWith(to, reason);
+      }
+      case S_LINK:
+        addLink(to, from!);
+        return;
+      case S_UNLINK:
+        removeLink(to, from!);
+        return;
+      case S_MONITOR: {
+        const ref = payload as Ref;
+        // Not if the watcher demonitored (or died) before this arrived.
+        if (hasRef(from!.monitors, ref)) to.monitoredBy = addRef(to.monitoredBy, ref);
+        return;
+      }
+      case S_DEMONITOR:
+        to.monitoredBy = removeRef(to.monitoredBy, payload as Ref);
+        return;
+      case S_DOWN: {
+        const ref = (payload as Term[])[1] as Ref;
+        if (!hasRef(to.monitors, ref)) return; // demonitored before the DOWN arrived: dropped
+        to.monitors = removeRef(to.monitors, ref);
+        return this.handleSignal(to, S_MSG, from, payload, wake);
+      }
+    }
+  }
+
+  private endWith(p: Pid, reason: Term): void {
+    if (p.pendingExit === undefined) p.pendingExit = reason;
+  }
+
+  /**
+   * A signal that reaches a process that has exited (or is exiting, with signals still queued): a link is
+   * answered with an exit signal `noproc`, a monitor with `DOWN` `noproc` (as erts does); the rest is dropped.
+   */
+  private handleExiting(to: Pid, kind: number, from: Pid | null, payload: Term): void {
+    if (from === null || from.dead) return;
+    if (kind === S_LINK) this.post(from, S_LINK_EXIT, to, "noproc");
+    else if (kind === S_MONITOR) {
+      const ref = payload as Ref;
+      this.post(from, S_DOWN, to, ["DOWN", ref, "process", ref.object ?? to, "noproc"]);
+    }
+  }
+
+  /** Handles `p`'s queued signals in order, stopping at one that ends it (the rest stay for `terminate`). */
+  private handleSignals(p: Pid): void {
+    const q = p.sigq!;
+    let i = 0;
+    while (i < q.length) {
+      const kind = q[i] as number;
+      const from = q[i + 1] as Pid | null;
+      const payload = q[i + 2];
+      i += 3;
+      this.handleSignal(p, kind, from, payload, false);
+      if (p.pendingExit !== undefined) break;
+    }
+    p.sigq = i < q.length ? q.slice(i) : null;
+  }
+
+  /**
+   * Makes `p` handle the signals already sent to it, now (for a process that is not running). What
+   * `is_process_alive/1` guarantees: signals the caller sent before the call have been handled.
+   */
+  handlePending(p: Pid): void {
+    if (p.dead || p.sigq === null || p === this.current) return;
+    this.handleSignals(p);
+    if (p.pendingExit !== undefined) this.terminate(p, p.pendingExit);
+  }
+
+  /**
+   * Terminates `p` with `reason` now, or when it next yields if it is the running process. Not a signal: for the
+   * runtime's own kills (a code purge, which returns only when its victims are dead; fault injection).
+   */
   die(p: Pid, reason: Term): void {
     if (p.dead) return;
     if (p === this.current) {
@@ -345,27 +520,26 @@ export class Runtime {
     p.links = null;
     const watchers = p.monitoredBy;
     p.monitoredBy = null;
+    // Exit signals to the links, then DOWNs to the watchers; each takes effect when its receiver handles it.
     if (links instanceof Set) {
-      for (const q of links) {
-        removeLink(q, p);
-        this.signal(q, p, reason, "link");
-      }
+      for (const q of links) this.post(q, S_LINK_EXIT, p, reason);
     } else if (links) {
-      removeLink(links, p);
-      this.signal(links, p, reason, "link");
+      this.post(links, S_LINK_EXIT, p, reason);
     }
     if (watchers instanceof Set) {
       for (const ref of watchers) this.down(ref, p, reason);
     } else if (watchers) {
       this.down(watchers, p, reason);
     }
+    // Signals that were still queued: a link or a monitor is answered with noproc, the rest is dropped.
+    const rest = p.sigq;
+    p.sigq = null;
+    if (rest) for (let i = 0; i < rest.length; i += 3) this.handleExiting(p, rest[i] as number, rest[i + 1] as Pid | null, rest[i + 2]);
   }
 
-  /** Delivers the `DOWN` of monitor `ref` on `p`, which died with `reason` (R10, R11). */
+  /** Sends the `DOWN` of monitor `ref` on `p`, which died with `reason` (R10, R11). */
   private down(ref: Ref, p: Pid, reason: Term): void {
-    const w = ref.watcher!;
-    w.monitors = removeRef(w.monitors, ref);
-    this.deliver(w, ["DOWN", ref, "process", ref.object ?? p, reason]);
+    this.post(ref.watcher!, S_DOWN, p, ["DOWN", ref, "process", ref.object ?? p, reason]);
   }
 
   /** Calls `fn` with the raw exit reason whenever a process dies (the event log has it only as text). */
@@ -388,13 +562,18 @@ export class Runtime {
       else throw new ErlangError("noproc");
       return;
     }
+    // The caller's side now, the other side when `b` handles the link signal (R92): if `b` exits first, it
+    // answers with an exit signal `noproc`.
+    if (hasLink(a, b)) return;
     addLink(a, b);
-    addLink(b, a);
+    this.post(b, S_LINK, a, null);
   }
 
+  /** `unlink/1`: from now on the link has no effect on `a`, even for an exit signal `b` already sent (R92). */
   unlink(a: Pid, b: Pid): void {
+    if (!hasLink(a, b)) return;
     removeLink(a, b);
-    removeLink(b, a);
+    this.post(b, S_UNLINK, a, null);
   }
 
   /**
@@ -411,7 +590,8 @@ export class Runtime {
     ref.watcher = watcher;
     ref.target = target;
     watcher.monitors = addRef(watcher.monitors, ref);
-    target.monitoredBy = addRef(target.monitoredBy, ref);
+    // The target's side when it handles the monitor signal (R92): one that exits first answers DOWN noproc.
+    this.post(target, S_MONITOR, watcher, ref);
     return ref;
   }
 
@@ -423,7 +603,7 @@ export class Runtime {
     let active = false;
     if (hasRef(watcher.monitors, ref)) {
       watcher.monitors = removeRef(watcher.monitors, ref);
-      ref.target!.monitoredBy = removeRef(ref.target!.monitoredBy, ref);
+      this.post(ref.target!, S_DEMONITOR, watcher, ref);
       active = true;
     }
     if (flush && watcher.mailbox && watcher.mailbox.length > 0) {
@@ -520,6 +700,15 @@ export class Runtime {
     let budget = BUDGET;
     try {
       while (budget-- > 0 && !p.dead) {
+        if (p.sigq !== null) {
+          this.handleSignals(p);
+          if (p.pendingExit !== undefined) {
+            const reason = p.pendingExit;
+            this.current = null;
+            this.terminate(p, reason);
+            return;
+          }
+        }
         if (p.cont) {
           let value: Term = undefined;
           const r = p.recv;
@@ -753,8 +942,6 @@ export class Runtime {
     const p = this.current;
     this.current = null;
     this.driving = false;
-    this.flushing = false;
-    this.signals.length = 0;
     if (Runtime.active === this) Runtime.active = null;
     // The outside operation of the interrupted cell can never be read now: free the shell, end the drivers.
     if (this.shell.cont && this.shell !== p) this.abandon(this.shell);
@@ -778,8 +965,6 @@ export class Runtime {
     // Whatever state an interrupt left behind, a reset starts from a runtime that is not "running" anything.
     this.current = null;
     this.driving = false;
-    this.flushing = false;
-    this.signals.length = 0;
     if (Runtime.active === this) Runtime.active = null;
     for (const p of [...this.procs.values()]) {
       if (p !== this.shell) {
@@ -789,6 +974,7 @@ export class Runtime {
       }
     }
     this.shell.mailbox = null;
+    this.shell.sigq = null;
     this.timers.clear();
     this.runQueue = [];
     this.runHead = 0;

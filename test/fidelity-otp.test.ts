@@ -8,6 +8,10 @@ import {
   Runtime,
   setRuntime,
   spawn,
+  spawnLink,
+  exit,
+  isAlive,
+  TIMEOUT,
   receive,
   link,
   monitor,
@@ -50,6 +54,151 @@ function deadProcess(): Pid {
   rt.settle();
   return dead;
 }
+
+/** A process that waits for `stop` (the `idle/0` of signal_order.erl). */
+function* idle() {
+  yield* receive((m) => m === "stop");
+}
+
+/** The reasons of the EXIT messages in the shell's mailbox, in order, named by `names` (the rest is dropped). */
+function exitReasons(msgs: Term[], names: Map<Pid, string> | null = null): Term[] {
+  const out: Term[] = [];
+  for (const m of msgs) {
+    if (!Array.isArray(m) || m[0] !== "EXIT") continue;
+    out.push(names ? [names.get(m[1] as Pid) ?? "?", m[2]] : m[2]);
+  }
+  return out;
+}
+
+describe("1. signals in order, acted on when handled (signal_order.erl)", () => {
+  it("a linked process's normal exit reaches the trapping shell before a kill the shell sent later", () => {
+    // signal_order.out:  1 issue example: [normal,killed]
+    const a = spawnLink(function* () {});
+    const b = spawnLink(idle);
+    exit(b, "kill");
+    rt.settle();
+    expect(exitReasons(flush(), new Map([[a, "a"], [b, "b"]]))).toEqual([["a", "normal"], ["b", "killed"]]);
+  });
+
+  it("a crash caused by an earlier message comes before a later kill", () => {
+    // signal_order.out:  2 crash then kill: [boom,killed]
+    const c = spawnLink(function* () {
+      yield* receive((m) => m === "go");
+      exit("boom");
+    });
+    const d = spawnLink(idle);
+    send(c, "go");
+    exit(d, "kill");
+    rt.settle();
+    expect(exitReasons(flush(), new Map([[c, "c"], [d, "d"]]))).toEqual([["c", "boom"], ["d", "killed"]]);
+  });
+
+  it("messages and exit signals from one sender reach a trapping process in send order", () => {
+    // signal_order.out:  3 same sender order: [m1,{'EXIT',snd,reason1},m2,{'EXIT',snd,normal},m3]
+    let got: Term[] = [];
+    const rcv = spawn(function* () {
+      trapExit(true);
+      yield* receive((m) => m === "go");
+      yield* sleep(20);
+      for (let m = yield* receive(null, 0); m !== TIMEOUT; m = yield* receive(null, 0)) got.push(m);
+    });
+    rt.settle();
+    const snd = spawn(function* () {
+      send(rcv, "m1");
+      exit(rcv, "reason1");
+      send(rcv, "m2");
+      exit(rcv, "normal");
+      send(rcv, "m3");
+      send(rcv, "go");
+    });
+    rt.advance(50);
+    got = got.map((m) => (Array.isArray(m) && m[1] === snd ? ["EXIT", "snd", m[2]] : m));
+    expect(got).toEqual(["m1", ["EXIT", "snd", "reason1"], "m2", ["EXIT", "snd", "normal"], "m3"]);
+  });
+
+  it("monitor then exit(kill): DOWN killed; exit(kill) then monitor: DOWN noproc", () => {
+    // signal_order.out:  4a monitor then kill: killed / 4b kill then monitor: noproc
+    const e = spawn(idle);
+    const me = monitor(e);
+    exit(e, "kill");
+    rt.settle();
+    expect(flush()).toEqual([["DOWN", me, "process", e, "killed"]]);
+    const f = spawn(idle);
+    exit(f, "kill");
+    const mf = monitor(f);
+    rt.settle();
+    expect(flush()).toEqual([["DOWN", mf, "process", f, "noproc"]]);
+  });
+
+  it("exit(kill) then link from a trapping process: link returns true, then {'EXIT', Pid, noproc}", () => {
+    // signal_order.out:  5 kill then link (trapping): true [{'EXIT',g,noproc}]
+    const g = spawn(idle);
+    exit(g, "kill");
+    expect(link(g)).toBe(true);
+    rt.settle();
+    expect(flush()).toEqual([["EXIT", g, "noproc"]]);
+  });
+
+  it("a process that does not trap exits dies on the exit signal without handling messages queued before it", () => {
+    // signal_order.out:  6 queued message then exit: boom []
+    const h = spawn(function* () {
+      yield* sleep(20);
+      const m = yield* receive(null, 0);
+      if (m !== TIMEOUT) send(rt.shell, ["handled", m]);
+    });
+    const mh = monitor(h);
+    send(h, "hello");
+    exit(h, "boom");
+    rt.advance(50);
+    expect(flush()).toEqual([["DOWN", mh, "process", h, "boom"]]);
+  });
+
+  it("a process killed right after spawn never runs", () => {
+    // signal_order.out:  7 killed before it ran: killed []
+    const i = spawn(function* () {
+      send(rt.shell, "i_ran");
+    });
+    const mi = monitor(i);
+    exit(i, "kill");
+    rt.advance(50);
+    expect(flush()).toEqual([["DOWN", mi, "process", i, "killed"]]);
+  });
+
+  it("is_process_alive after exit(kill) is false: the caller's signals are handled first", () => {
+    // signal_order.out:  8 alive after kill: false
+    const j = spawn(idle);
+    rt.settle();
+    exit(j, "kill");
+    expect(isAlive(j)).toBe(false);
+    expect(j.exitReason).toBe("killed");
+  });
+
+  it("a third process sees a link's normal exit before a kill sent after the message that ended it", () => {
+    // signal_order.out:  9 observer: [{k1,normal},{k2,killed}]
+    let seen: Term[] = [];
+    const obs = spawn(function* () {
+      trapExit(true);
+      const [, l1, l2] = (yield* receive((m) => Array.isArray(m) && m[0] === "link")) as [string, Pid, Pid];
+      link(l1);
+      link(l2);
+      yield* receive((m) => m === "go");
+      yield* sleep(30);
+      for (let m = yield* receive(null, 0); m !== TIMEOUT; m = yield* receive(null, 0)) seen.push(m);
+    });
+    const k1 = spawn(function* () {
+      yield* receive((m) => m === "go");
+    });
+    const k2 = spawn(idle);
+    send(obs, ["link", k1, k2]);
+    rt.settle();
+    send(k1, "go");
+    exit(k2, "kill");
+    send(obs, "go");
+    rt.advance(50);
+    seen = exitReasons(seen, new Map([[k1, "k1"], [k2, "k2"]]));
+    expect(seen).toEqual([["k1", "normal"], ["k2", "killed"]]);
+  });
+});
 
 describe("2. link to a dead process", () => {
   it("exits a non-trapping caller with {noproc, Stack}, an error exception it could catch", () => {
@@ -374,7 +523,8 @@ describe("5. via names", () => {
     expect(await GenServer.call(["via", "global", "g1"], "get")).toBe(7);
     expect(Global.whereisName("g1")).toBe(g);
     expect(await GenServer.start(M, 7, { name: ["via", "global", "g1"] })).toEqual(["error", ["already_started", g]]);
-    kill(g);
+    kill(g); // Process.exit(g, :kill); Process.sleep(10): the kill takes effect when g is scheduled (R92)
+    rt.settle();
     expect(Global.whereisName("g1")).toBe("undefined");
     expect(Global.registerName("g2", rt.shell)).toBe("yes");
     expect(Global.registerName("g2", rt.shell)).toBe("no");

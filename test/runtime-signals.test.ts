@@ -220,3 +220,89 @@ describe("scheduler", () => {
     expect(run()).toBe(run());
   });
 });
+
+describe("R92: signals are queued per receiver and take effect when it handles them", () => {
+  it("exit(kill) returns before the target dies; the target dies when the scheduler runs it, in run-queue order", () => {
+    // The example (test/fidelity/signal_order.out, case 1): the BEAM gives [normal, killed].
+    const a = spawnLink(function* () {});
+    const b = spawnLink(function* () {
+      yield* receive();
+    });
+    rt.exit(b, "kill");
+    expect(b.dead).toBe(false); // not inside the sender's call
+    rt.settle();
+    const exits = (rt.shell.mailbox?.toArray() ?? []).filter((m) => Array.isArray(m) && m[0] === "EXIT");
+    expect(exits).toEqual([["EXIT", a, "normal"], ["EXIT", b, "killed"]]);
+  });
+  it("a link's exit signal has no effect once the receiver has unlinked (deliverSignal, as another node would send it)", () => {
+    const a = recorder(false);
+    const b = recorder(false);
+    rt.link(a.pid, b.pid);
+    rt.settle();
+    rt.unlink(a.pid, b.pid);
+    rt.deliverSignal(b.pid, a.pid, { kind: "link-exit", reason: "boom" });
+    rt.settle();
+    expect(a.pid.alive).toBe(true);
+    rt.link(a.pid, b.pid);
+    rt.deliverSignal(b.pid, a.pid, { kind: "link-exit", reason: "boom" });
+    rt.settle();
+    expect(a.pid.exitReason).toBe("boom");
+  });
+  it("a DOWN still on its way is dropped after demonitor; one that arrives first is a message", () => {
+    const w = recorder(false);
+    const t = recorder(false);
+    const ref = rt.monitor(w.pid, t.pid);
+    rt.demonitor(w.pid, ref);
+    rt.deliverSignal(t.pid, w.pid, { kind: "down", ref, reason: "gone" });
+    rt.settle();
+    expect(w.got).toEqual([]);
+    const ref2 = rt.monitor(w.pid, t.pid);
+    rt.deliverSignal(t.pid, w.pid, { kind: "down", ref: ref2, reason: "gone" });
+    rt.settle();
+    expect(w.got).toEqual([["DOWN", ref2, "process", t.pid, "gone"]]);
+  });
+  it("signals behind a pending kill wait for it: a link made then is answered with an exit signal noproc", () => {
+    // erts: a process that is exiting answers a link signal with an exit signal noproc. A caller that does not
+    // trap exits dies of it (the BEAM races here on several schedulers, the runtime does not).
+    const g = recorder(false);
+    let caller: Pid | null = null;
+    caller = spawn(function* () {
+      exit(g.pid, "kill");
+      link(g.pid);
+      yield* receive();
+    });
+    rt.settle();
+    expect(g.pid.exitReason).toBe("killed");
+    expect(caller.exitReason).toBe("noproc");
+  });
+  it("a message sent after a pending kill is never handled, and a message before it is not either", () => {
+    const r = recorder(true);
+    spawn(function* () {
+      send(r.pid, "before");
+      exit(r.pid, "kill");
+      send(r.pid, "after");
+    });
+    rt.settle();
+    expect(r.pid.exitReason).toBe("killed");
+    expect(r.got).toEqual([]);
+  });
+  it("a chain of 20,000 linked processes dies one per turn, without deep recursion", () => {
+    const first = spawn(function* () {
+      yield* receive();
+    });
+    let prev = first;
+    const all = [first];
+    for (let i = 0; i < 20000; i++) {
+      const p = spawn(function* () {
+        yield* receive();
+      });
+      rt.link(prev, p);
+      all.push(p);
+      prev = p;
+    }
+    rt.settle();
+    rt.exit(first, "boom");
+    rt.settle();
+    expect(all.every((p) => p.exitReason === "boom")).toBe(true);
+  });
+});
