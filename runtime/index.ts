@@ -5,7 +5,7 @@
  * Blocking operations return an `Op`: `await` it outside processes, `yield*` it inside them.
  */
 
-export { Runtime, DeadlockError, type RuntimeOptions } from "./runtime.js";
+export { Runtime, DeadlockError, type RuntimeOptions, type Signal } from "./runtime.js";
 export { getRuntime, setRuntime, resetRuntime } from "./default.js";
 export { Pid, Ref, type Blocking } from "./process.js";
 export { Op } from "./op.js";

@@ -322,7 +322,9 @@ export class Runtime {
    * effect when `to` handles it. The one entry point for signals of every kind (a message, `exit/2`, a link's
    * exit, link, unlink, monitor, demonitor, `DOWN`): code that routes signals from elsewhere (another node)
    * calls this. Only the receiver's side of a link or monitor is done here; the sender's side is done by
-   * `link` / `unlink` / `monitor` / `demonitor`, which then send the signal.
+   * `link` / `unlink` / `monitor` / `demonitor`, which then send the signal. `from` is a process of this
+   * runtime (for a remote sender, the local process that stands for it): a `monitor` counts only while `from`
+   * holds the ref in its `monitors`, and a link or monitor reaching an exited `to` is answered to `from`.
    */
   deliverSignal(from: Pid | null, to: Pid, signal: Signal): void {
     switch (signal.kind) {

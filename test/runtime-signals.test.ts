@@ -1,4 +1,4 @@
-/** Exit signals, links and monitors (otp-semantics.md §1.A, R1–R13). */
+/** Exit signals, links and monitors (otp-semantics.md §1.A, R1–R13, R92). */
 import { beforeEach, describe, expect, it } from "vitest";
 import { Runtime, setRuntime, spawn, spawnLink, send, receive, exit, link, monitor, trapExit, self, Pid, Crash, ErlangError, type Term } from "../runtime/index.js";
 
