@@ -286,6 +286,34 @@ describe("R92: signals are queued per receiver and take effect when it handles t
     expect(r.pid.exitReason).toBe("killed");
     expect(r.got).toEqual([]);
   });
+  it("queued signals keep runs deterministic: the same program gives the same events every time", () => {
+    const run = () => {
+      const r = setRuntime(new Runtime());
+      r.events.traceMessages = true;
+      const ps: Pid[] = [];
+      for (let i = 0; i < 6; i++) {
+        ps.push(spawn(function* () {
+          trapExit(i % 2 === 0);
+          for (;;) yield* receive();
+        }));
+      }
+      spawn(function* () {
+        for (let i = 0; i < 5; i++) link(ps[i]);
+        monitor(ps[5]);
+        exit(ps[1], "kill");
+        send(ps[2], "hello");
+        exit(ps[2], "boom");
+        exit(ps[3], "kill");
+        monitor(ps[3]);
+        exit("bye");
+      });
+      r.settle();
+      return r.events.all().map((e) => JSON.stringify(e)).join("\n");
+    };
+    const first = run();
+    expect(first).toContain("killed");
+    expect(run()).toBe(first);
+  });
   it("a chain of 20,000 linked processes dies one per turn, without deep recursion", () => {
     const first = spawn(function* () {
       yield* receive();
