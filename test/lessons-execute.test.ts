@@ -31,6 +31,8 @@ const LESSONS = [
   "09-hot-code-swap",
   "10-fault-injection",
   "11-tasks",
+  "12-names-registry-partitions",
+  "14-capstone-chat",
 ];
 const PARALLEL = 2;
 
