@@ -14,6 +14,7 @@ import { Supervisor } from "./supervisor.js";
 import { supervisorState } from "./supervisor.js";
 import type { Op } from "./op.js";
 import { GenServer, type StartResult, type StartOptions } from "./gen_server.js";
+import { DynamicSupervisor, type DynamicOptions } from "./dynamic_supervisor.js";
 import { activeRuntime } from "./processes.js";
 
 import { phash2 } from "./phash2.js";
@@ -23,8 +24,12 @@ import type { Strategy } from "./observe.js";
 
 export interface PartitionOptions {
   name: string;
-  /** A GenServer module (started with `GenServer.startLink(module, args)`) or `[module, args]`. */
-  childSpec: Module | [Module, Term];
+  /**
+   * What each partition runs: a GenServer module (started with `GenServer.startLink(module, args)`) or
+   * `[module, args]`; or `DynamicSupervisor` / `[DynamicSupervisor, options]`, Elixir's usual
+   * `child_spec: DynamicSupervisor`, which spreads the starting of children over N supervisors.
+   */
+  childSpec: Module | [Module, Term] | typeof DynamicSupervisor | [typeof DynamicSupervisor, DynamicOptions];
   partitions?: number;
   withArguments?: (args: Term, partition: number) => Term;
   strategy?: Strategy;
@@ -40,12 +45,15 @@ export const PartitionSupervisor = {
     if (!opts.childSpec) throw new TypeError("PartitionSupervisor.startLink: the :child_spec option is required (ArgumentError in Elixir).");
     const n = opts.partitions ?? 2;
     if (!Number.isInteger(n) || n < 1) throw new TypeError(`PartitionSupervisor.startLink: :partitions must be a positive integer, got ${String(n)}.`);
-    const [mod, args] = opts.childSpec instanceof Module ? [opts.childSpec, undefined] : opts.childSpec;
+    const spec = opts.childSpec;
+    const [mod, args]: [Module | typeof DynamicSupervisor, Term] = Array.isArray(spec) ? spec : [spec, undefined];
     const withArgs = opts.withArguments ?? ((a: Term) => a);
-    const children = Array.from({ length: n }, (_, p) => ({
-      id: p,
-      start: () => GenServer.startLink(mod, withArgs(args, p)),
-    }));
+    const children = Array.from({ length: n }, (_, p) =>
+      mod === DynamicSupervisor
+        ? // DynamicSupervisor.child_spec/1: a supervisor child that is given all the time it needs to stop.
+          { id: p, type: "supervisor" as const, shutdown: "infinity" as const, start: () => DynamicSupervisor.startLink((withArgs(args as Term, p) ?? {}) as DynamicOptions) }
+        : { id: p, start: () => GenServer.startLink(mod as Module, withArgs(args as Term, p)) },
+    );
     partitionCount.set(opts.name, n);
     return Supervisor.startLink(children, { strategy: opts.strategy ?? "one_for_one", maxRestarts: opts.maxRestarts ?? 3, maxSeconds: opts.maxSeconds ?? 5, name: opts.name, ...startOpts });
   },

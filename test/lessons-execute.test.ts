@@ -31,6 +31,8 @@ const LESSONS = [
   "09-hot-code-swap",
   "10-fault-injection",
   "11-tasks",
+  "12-names-registry-partitions",
+  "14-capstone-chat",
 ];
 const PARALLEL = 2;
 
@@ -111,8 +113,12 @@ function exec(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string, 
  * What a cell shows, in a form that does not depend on how a client stored it: strings or lists of lines, and
  * stream text in one output or several (clients split and merge consecutive stream messages differently). Crash
  * reports name the cells of their stack frames by execution count (`Cell In[7], line 8`), which depends on what
- * the kernel ran before, as an execute_result's execution_count does: the count is left out, the line kept.
+ * the kernel ran before, as an execute_result's execution_count does: the count is left out, the line kept; and
+ * so is a widget's random model id.
  */
+const WIDGET_VIEW = "application/vnd.jupyter.widget-view+json";
+/** A widget's model id is a fresh random id for each model the kernel makes (the widget protocol's choice). */
+const unnamed = (v: unknown) => ({ ...(v as object), model_id: "MODEL" });
 function normalize(outs: Output[]): unknown[] {
   const join = (v: unknown) => (Array.isArray(v) ? v.join("") : v);
   const uncounted = (v: unknown) => (typeof v === "string" ? v.replace(/Cell In\[\d+\]/g, "Cell In[N]") : v);
@@ -123,7 +129,7 @@ function normalize(outs: Output[]): unknown[] {
       last.text = `${last.text}${join(o.text)}`;
       continue;
     }
-    const data = o.data ? Object.fromEntries(Object.entries(o.data).map(([k, v]) => [k, typeof v === "object" && !Array.isArray(v) ? v : uncounted(join(v))])) : undefined;
+    const data = o.data ? Object.fromEntries(Object.entries(o.data).map(([k, v]) => [k, k === WIDGET_VIEW ? unnamed(v) : typeof v === "object" && !Array.isArray(v) ? v : uncounted(join(v))])) : undefined;
     shown.push({ type: o.output_type === "execute_result" ? "result" : o.output_type, name: o.name, text: join(o.text), data, ename: o.ename, evalue: o.evalue });
   }
   return shown;

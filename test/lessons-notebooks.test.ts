@@ -24,6 +24,8 @@ const EXPECTED = [
   "09-hot-code-swap.ipynb",
   "10-fault-injection.ipynb",
   "11-tasks.ipynb",
+  "12-names-registry-partitions.ipynb",
+  "14-capstone-chat.ipynb",
 ];
 
 interface Cell {
@@ -45,7 +47,7 @@ const read = (name: string) => JSON.parse(readFileSync(path.join(NOTEBOOKS, name
 const text = (c: Cell) => c.source.join("");
 const lines = (c: Cell) => text(c).split("\n").map((l) => l.trim());
 
-it("the eleven lessons are there, and nothing else", () => {
+it("the lessons are there (13, distribution, waits for the runtime's nodes), and nothing else", () => {
   expect(readdirSync(NOTEBOOKS).filter((f) => f.endsWith(".ipynb")).sort()).toEqual(EXPECTED);
 });
 

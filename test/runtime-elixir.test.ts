@@ -90,4 +90,19 @@ describe("PartitionSupervisor (R78, R79)", () => {
     const ids = (await (await import("../runtime/index.js")).Supervisor.whichChildren("parts")).map((c) => c.id);
     expect(ids).toEqual([3, 2, 1, 0]);
   });
+
+  it("child_spec: DynamicSupervisor runs a dynamic supervisor per partition, started with_arguments, as supervisor children", async () => {
+    const { Supervisor } = await import("../runtime/index.js");
+    const W = defmodule("PartChild", { init: (a: Term) => ["ok", a] });
+    await PartitionSupervisor.startLink({ name: "dyns", childSpec: [DynamicSupervisor, { maxChildren: 1 }], partitions: 2 });
+    const kids = await Supervisor.whichChildren("dyns");
+    expect(kids.map((c) => [c.id, c.type])).toEqual([[1, "supervisor"], [0, "supervisor"]]);
+    const via = (k: Term) => ["via", "PartitionSupervisor", ["dyns", k]] as const;
+    const spec = { id: "w", start: () => GenServer.startLink(W, null) };
+    expect((await DynamicSupervisor.startChild(via(0) as never, spec))[0]).toBe("ok");
+    expect((await DynamicSupervisor.startChild(via(1) as never, spec))[0]).toBe("ok");
+    // max_children 1 per partition: the options reached each DynamicSupervisor
+    expect(await DynamicSupervisor.startChild(via(2) as never, spec)).toEqual(["error", "max_children"]);
+    for (const c of kids) expect((await DynamicSupervisor.countChildren(c.child as Pid)).active).toBe(1);
+  });
 });
