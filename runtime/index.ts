@@ -60,3 +60,7 @@ export { Logger, LogReport, type LogLevel, type LogLevelSetting, type LogHandler
 export { DemoResult, demoOneForOne, demoOneForAll, demoRestForOne, demoRestartTypes, demoIntensity, demoCascade, demoDynamic, demoPartitionSupervisor, demoTaskSupervisor } from "./demos.js";
 export { registerRenderer, JUPYTER_DISPLAY, type MimeBundle, type RenderableKind } from "./display-hook.js";
 export type * from "./observe.js";
+export { Node, node, nodes, startNode, stopNode, netsplit, heal, setLatency, setLoss, netEvents, monitorNode, monitorNodes, clusterOf } from "./nodes.js";
+export type { NetEvent } from "./net.js";
+export { pg } from "./pg.js";
+export { erpc, rpc, erpcFailure, type RemoteFun } from "./erpc.js";

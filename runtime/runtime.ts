@@ -17,7 +17,7 @@
  */
 
 import { runSoon, type TimerHandle } from "./macrotask.js";
-import { Pid, addLink, removeLink, addRef, hasRef, removeRef, Ref, TIMEOUT, type Behaviour, type Blocking, type Receive, type Start } from "./process.js";
+import { Pid, type DistNode, addLink, removeLink, addRef, hasRef, removeRef, Ref, TIMEOUT, type Behaviour, type Blocking, type Receive, type Start } from "./process.js";
 import { ProcessTable } from "./process-table.js";
 import { Mailbox } from "./mailbox.js";
 import { RealClock, TimerHeap, VirtualClock, type Clock, type ClockKind, type Timer } from "./clock.js";
@@ -66,7 +66,21 @@ export interface SpawnOptions {
   driver?: boolean;
 }
 
-type SignalKind = "exit" | "link";
+export type SignalKind = "exit" | "link";
+
+/**
+ * How signals cross between nodes (net.ts implements it). The runtime asks it only for a signal whose sender
+ * and receiver are on different nodes; it delivers later, in order per connection, through `deliver`
+ * (messages, `DOWN`s) and `signal(..., arrived = true)` (exit signals), or drops what a cut connection loses.
+ */
+export interface CrossNode {
+  /** A message (or a `DOWN`) from `from`'s node to `to`'s. */
+  send(from: Pid, to: Pid, msg: Term): void;
+  /** An exit signal (`exit/2`, or a link's) from `from`'s node to `to`'s. */
+  signal(from: Pid, to: Pid, reason: Term, kind: SignalKind): void;
+  /** Whether `a`'s node is connected to `b`'s, connecting them first when the network allows (auto-connect). */
+  reach(a: Pid, b: Pid): boolean;
+}
 
 /** Raised by `runSync` when nothing can ever complete the operation. */
 export class DeadlockError extends Error {
@@ -100,6 +114,10 @@ export class Runtime {
   guard: ((run: () => void) => void) | null;
   /** This runtime's `Logger.level` (crash and supervisor reports, logger.ts). */
   logLevel: LogLevelSetting;
+  /** Set once a second node is started (net.ts): carries what crosses nodes. */
+  net: CrossNode | null = null;
+  /** Where the next process is placed, while a remote spawn runs (net.ts); else on its spawner's node. */
+  spawnNode: DistNode | null | undefined = undefined;
 
   private nextId = 80;
   private runQueue: Pid[] = [];
@@ -243,6 +261,10 @@ export class Runtime {
     if (this.events.traceMessages) {
       this.emit({ type: "send", t: this.now(), from: this.caller().label, to: p.label, msg: formatTerm(msg) });
     }
+    if (this.net !== null) {
+      const from = this.caller();
+      if (from.node !== p.node) return this.net.send(from, p, msg);
+    }
     this.deliver(p, msg);
   }
 
@@ -274,7 +296,8 @@ export class Runtime {
    * applied (a dying process's links) are queued and applied in order after it, never by recursion; only
    * those get a queue entry, so the usual single signal allocates nothing.
    */
-  signal(to: Pid, from: Pid | null, reason: Term, kind: SignalKind): void {
+  signal(to: Pid, from: Pid | null, reason: Term, kind: SignalKind, arrived = false): void {
+    if (!arrived && this.net !== null && from !== null && from.node !== to.node) return this.net.signal(from, to, reason, kind);
     if (this.flushing) {
       this.signals.push(to, from, reason, kind);
       return;
@@ -365,7 +388,9 @@ export class Runtime {
   private down(ref: Ref, p: Pid, reason: Term): void {
     const w = ref.watcher!;
     w.monitors = removeRef(w.monitors, ref);
-    this.deliver(w, ["DOWN", ref, "process", ref.object ?? p, reason]);
+    const msg: Term = ["DOWN", ref, "process", ref.object ?? p, reason];
+    if (this.net !== null && w.node !== p.node) return this.net.send(p, w, msg);
+    this.deliver(w, msg);
   }
 
   /** Calls `fn` with the raw exit reason whenever a process dies (the event log has it only as text). */
@@ -388,6 +413,8 @@ export class Runtime {
       else throw new ErlangError("noproc");
       return;
     }
+    // A node that cannot be reached: the caller gets the exit signal `noconnection` at once, as from erts.
+    if (this.net !== null && a.node !== b.node && !this.net.reach(a, b)) return this.signal(a, b, "noconnection", "link", true);
     addLink(a, b);
     addLink(b, a);
   }
@@ -406,6 +433,10 @@ export class Runtime {
     if (object !== null) ref.object = object;
     if (!target || target.dead) {
       this.deliver(watcher, ["DOWN", ref, "process", object ?? target, "noproc"]);
+      return ref;
+    }
+    if (this.net !== null && watcher.node !== target.node && !this.net.reach(watcher, target)) {
+      this.deliver(watcher, ["DOWN", ref, "process", object ?? target, "noconnection"]);
       return ref;
     }
     ref.watcher = watcher;
