@@ -47,7 +47,7 @@ export class NodeRecord implements DistNode {
 /** What the network did, for pictures (clusterDiagram, sequence diagrams). */
 export type NetEvent =
   | { type: "nodeup" | "nodedown"; t: number; node: string; peer: string }
-  | { type: "lost"; t: number; from: string; to: string; msg: string; why: "loss" | "noconnection" }
+  | { type: "lost"; t: number; from: string; to: string; msg: string; why: "loss" | "noconnection"; fromPid?: string; toPid?: string }
   | { type: "netsplit"; t: number; groups: string[][] }
   | { type: "heal"; t: number }
   | { type: "node_started" | "node_stopped"; t: number; node: string }
@@ -81,6 +81,12 @@ export class Cluster implements CrossNode {
   /** Pairs the network cannot connect (a netsplit), and the connections it cut, to restore on heal. */
   private readonly blocked = new Set<string>();
   private cutByNetsplit: Array<[string, string]> = [];
+  /**
+   * global's `prevent_overlapping_partitions` (kernel parameter, true by default in OTP 25): see `disconnect`.
+   * A netsplit is a clean cut either way; on real nodes with the default, global may also cut connections inside
+   * a group while the split happens, depending on a race.
+   */
+  preventOverlappingPartitions = true;
   private readonly latency = new Map<string, number>();
   private readonly loss = new Map<string, number>();
   private random = seededRandom(1);
@@ -219,7 +225,7 @@ export class Cluster implements CrossNode {
     const third = this.peersOf(a).filter((c) => c !== b && this.isConnected(c, b));
     this.breakConnection(a, b);
     // prevent_overlapping_partitions: a asks the nodes connected to both to drop b, and b asks them to drop a.
-    for (const c of third) {
+    for (const c of this.preventOverlappingPartitions ? third : []) {
       this.breakConnection(c, b);
       this.breakConnection(c, a);
     }
@@ -296,7 +302,7 @@ export class Cluster implements CrossNode {
   }
 
   send(from: Pid, to: Pid, msg: Term): void {
-    this.post(this.nodeOf(from), this.nodeOf(to), () => this.rt.deliver(to, msg), msg);
+    this.post(this.nodeOf(from), this.nodeOf(to), () => this.rt.deliver(to, msg), msg, [from.label, to.label]);
   }
 
   signal(from: Pid, to: Pid, reason: Term, kind: SignalKind): void {
@@ -307,19 +313,19 @@ export class Cluster implements CrossNode {
    * Sends `arrive` over the channel from `x` to `y` (connecting first if it may). `msg` is set for a message,
    * which the link's loss rate may drop; signals are never dropped by loss.
    */
-  post(x: NodeRecord, y: NodeRecord, arrive: () => void, msg: Term | undefined): void {
+  post(x: NodeRecord, y: NodeRecord, arrive: () => void, msg: Term | undefined, pids?: [string, string]): void {
     if (x === y) return arrive();
     const now = this.rt.now();
-    if (!this.connect(x, y)) {
-      if (msg !== undefined) this.events.push({ type: "lost", t: now, from: x.name, to: y.name, msg: formatTerm(msg), why: "noconnection" });
-      return;
-    }
+    const lost = (why: "loss" | "noconnection"): void => {
+      if (msg === undefined) return;
+      const e: NetEvent = { type: "lost", t: this.rt.now(), from: x.name, to: y.name, msg: formatTerm(msg), why };
+      if (pids) [e.fromPid, e.toPid] = pids;
+      this.events.push(e);
+    };
+    if (!this.connect(x, y)) return lost("noconnection");
     const k = pairKey(x.name, y.name);
     const rate = this.loss.get(k) ?? 0;
-    if (msg !== undefined && rate > 0 && this.random() < rate) {
-      this.events.push({ type: "lost", t: now, from: x.name, to: y.name, msg: formatTerm(msg), why: "loss" });
-      return;
-    }
+    if (msg !== undefined && rate > 0 && this.random() < rate) return lost("loss");
     const ck = `${x.name}>${y.name}`;
     let ch = this.channels.get(ck);
     if (!ch) this.channels.set(ck, (ch = { gen: 0, last: 0 }));
@@ -329,6 +335,7 @@ export class Cluster implements CrossNode {
     const channel = ch;
     this.rt.after(at - now, () => {
       if (channel.gen === gen && this.channels.get(ck) === channel) arrive();
+      else lost("noconnection"); // in flight when the connection went down
     });
   }
 

@@ -131,7 +131,10 @@ export class Pid {
     readonly id: number,
   ) {
     const n = rt.spawnNode !== undefined ? rt.spawnNode : rt.current === null ? null : rt.current.node;
-    if (n !== null) this.node = n;
+    if (n !== null) {
+      this.node = n;
+      (rt.events.nodeTags ??= new Map()).set(id, n.tag);
+    }
   }
 
   get trapExit(): boolean {

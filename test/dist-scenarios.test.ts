@@ -42,6 +42,6 @@ describe("the scenario format", () => {
 
   it("writes a scenario as one Erlang term the oracle reads with file:consult", () => {
     const s = validateDistScenario({ name: "x", nodes: ["b"], steps: [{ op: "send", by: "a", to: "w", msg: ["n", 1, "$w", { list: [1] }] }] }, "x.json");
-    expect(toErlangTerms(s)).toBe("#{'name' => 'x','nodes' => ['b'],'steps' => [#{'op' => 'send','by' => 'a','to' => 'w','msg' => ['n',1,'$w',#{'list' => [1]}]}]}.\n");
+    expect(toErlangTerms(s)).toBe("#{'nodes' => ['b'],'steps' => [#{'op' => 'send','by' => 'a','to' => 'w','msg' => ['n',1,'$w',#{'list' => [1]}]}]}.\n");
   });
 });

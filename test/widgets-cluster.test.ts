@@ -1,10 +1,11 @@
 /**
  * clusterDiagram (widgets/cluster-diagram.ts): nodes with their processes, connections, cut links drawn cut,
- * stopped nodes and global names, in Mermaid, SVG and text.
+ * stopped nodes and global names, in Mermaid, SVG and text; and sequenceDiagram's lanes grouped by node, with the
+ * messages the network lost.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { Runtime, setRuntime, Node, startNode, stopNode, spawn, netsplit, heal, Global, receive } from "../runtime/index.js";
-import { clusterDiagram } from "../widgets/index.js";
+import { Runtime, setRuntime, Node, startNode, stopNode, spawn, spawnLink, send, self, trapExit, setLoss, netsplit, heal, Global, receive, type Pid, type Term } from "../runtime/index.js";
+import { clusterDiagram, sequenceDiagram } from "../widgets/index.js";
 
 let rt: Runtime;
 
@@ -64,5 +65,48 @@ describe("clusterDiagram", () => {
     expect(b.processes).toHaveLength(5);
     expect(b.more).toBe(7);
     expect(d.mermaid).toContain("… 7 more");
+  });
+});
+
+describe("sequenceDiagram with nodes", () => {
+  function* echo() {
+    for (;;) {
+      const [from, msg] = (yield* receive()) as [Pid, Term];
+      send(from, ["echo", msg]);
+    }
+  }
+
+  it("groups the lifelines by node and draws a message lost in a netsplit instead of its send", () => {
+    rt.events.traceMessages = true;
+    Node.start("a@lab");
+    startNode("b@lab");
+    trapExit(true);
+    const w = spawnLink("b@lab", echo);
+    send(w, [self(), "hi"]);
+    rt.settle();
+    netsplit([["a@lab"], ["b@lab"]]);
+    send(w, [self(), "gone"]);
+    rt.settle();
+    const d = sequenceDiagram();
+    expect(d.text).toContain(`b@lab: ${w.label}`);
+    expect(d.text).toMatch(/lost +<0\.80\.0> -\/ <\d+\.\d+\.0> +✗ lost \(noconnection\) \{#PID<0\.80\.0>, :gone\}/);
+    expect(d.text).not.toMatch(/send .*:gone/);
+    expect(d.text).toMatch(/signal +<\d+\.\d+\.0> -x <0\.80\.0> +EXIT :noconnection/);
+    expect(d.mermaid).toContain("box rgba(33,150,243,0.08) b@lab");
+    expect(d.mermaid).toMatch(/p0--\)p1: 0 ms · ✗ lost/);
+    expect(d.svg).toContain('class="node"');
+    expect(sequenceDiagram(undefined, { nodes: false }).mermaid).not.toContain("box");
+  });
+
+  it("marks the messages a lossy link drops", () => {
+    rt.events.traceMessages = true;
+    Node.start("a@lab");
+    startNode("b@lab");
+    setLoss("a@lab", "b@lab", 0.5, 3);
+    const w = spawn("b@lab", echo);
+    for (let i = 0; i < 10; i++) send(w, [self(), i]);
+    rt.settle();
+    const d = sequenceDiagram();
+    expect(d.text).toContain("✗ lost (loss)");
   });
 });

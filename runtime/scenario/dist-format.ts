@@ -52,6 +52,12 @@ export interface DistScenario {
   unconnected?: Short[];
   /** Wait after every step (ms, default 50): what a step caused has arrived before the next. */
   settle_ms?: number;
+  /**
+   * The kernel parameter of every node (default true, as in OTP 25). A scenario that splits a group of two or
+   * more nodes from others sets it false: with it on, OTP's global may cut connections inside the group too,
+   * depending on a race (see net.ts).
+   */
+  prevent_overlapping_partitions?: boolean;
   steps: DistStep[];
 }
 
@@ -118,6 +124,7 @@ export function validateDistScenario(doc: unknown, file: string): DistScenario {
     if (!Array.isArray(d[key]) || !(d[key] as unknown[]).every((n) => typeof n === "string" && NAME.test(n) && n !== "a")) fail(key, 'short node names other than "a", e.g. ["b", "c"]', d[key]);
     nodes.push(...(d[key] as string[]));
   }
+  if (d.prevent_overlapping_partitions !== undefined && typeof d.prevent_overlapping_partitions !== "boolean") fail("prevent_overlapping_partitions", "true or false", d.prevent_overlapping_partitions);
   if (d.settle_ms !== undefined && !(typeof d.settle_ms === "number" && d.settle_ms >= 0)) fail("settle_ms", "a number of ms >= 0", d.settle_ms);
   if (!Array.isArray(d.steps)) fail("steps", "a list of steps", d.steps);
   (d.steps as unknown[]).forEach((s, i) => {
@@ -154,7 +161,9 @@ export function validateDistScenario(doc: unknown, file: string): DistScenario {
 
 /** The scenario as one Erlang term (a map with atom keys; strings become atoms, as the oracle reads them). */
 export function toErlangTerms(s: DistScenario): string {
-  return `${erl(s)}.\n`;
+  // The name is prose (and may exceed Erlang's 255-character atoms): the oracle does not need it.
+  const { name: _name, ...rest } = s;
+  return `${erl(rest)}.\n`;
 }
 
 function erl(v: unknown): string {

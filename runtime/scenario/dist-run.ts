@@ -28,6 +28,7 @@ export function runDistScenario(s: DistScenario): DistLog {
   const rt = new Runtime({ clock: "virtual" });
   const c = clusterOf(rt);
   c.startLocal(full("a"));
+  c.preventOverlappingPartitions = s.prevent_overlapping_partitions ?? true;
   const names = new Map<string, Pid | Ref>();
   const observers = new Map<string, Observer>();
   const done: DistLog = {};

@@ -32,6 +32,9 @@ run(S) ->
     put(logs, #{}),             % short node name -> [line] collected from stopped nodes
     put(connected_at_split, []),
     Settle = maps:get(settle_ms, S, 50),
+    put(pop, maps:get(prevent_overlapping_partitions, S, true)),
+    {ok, Pop} = application:get_env(kernel, prevent_overlapping_partitions),
+    Pop = get(pop),                % oracle.ts started this node with the same setting
     put(settle, Settle),
     start_observer(a),
     [start_peer(N, true) || N <- maps:get(nodes, S, [])],
@@ -53,8 +56,9 @@ full(N) -> list_to_atom(atom_to_list(N) ++ "@" ++ ?HOST).
 short(Node) -> list_to_atom(hd(string:split(atom_to_list(Node), "@"))).
 
 start_peer(N, Connect) ->
+    Kernel = case get(pop) of false -> ["-kernel", "prevent_overlapping_partitions", "false"]; _ -> [] end,
     {ok, P, Node} = peer:start_link(#{name => N, host => ?HOST, connection => standard_io,
-                                      args => ["-pa", get(dir)]}),
+                                      args => ["-pa", get(dir) | Kernel]}),
     Node = full(N),
     put(peers, (get(peers))#{N => P}),
     {ok, _} = peer:call(P, pg, start, [pg]),

@@ -33,7 +33,8 @@ export function runOnOtp(s: DistScenario): DistLog {
   const dir = compileOracle();
   const file = join(dir, `scenario-${process.pid}-${Date.now()}.terms`);
   writeFileSync(file, toErlangTerms(s));
-  const r = spawnSync("erl", ["-name", "a@127.0.0.1", "-noshell", "-pa", dir, "-eval", `dist_oracle:main("${file}")`], {
+  const kernel = s.prevent_overlapping_partitions === false ? ["-kernel", "prevent_overlapping_partitions", "false"] : [];
+  const r = spawnSync("erl", ["-name", "a@127.0.0.1", "-noshell", "-pa", dir, ...kernel, "-eval", `dist_oracle:main("${file}")`], {
     encoding: "utf8",
     timeout: 120_000,
   });
