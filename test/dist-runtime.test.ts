@@ -33,6 +33,8 @@ import {
   erpc,
   rpc,
   formatTerm,
+  exit,
+  clusterOf,
   ErlangError,
   type Pid,
   type Term,
@@ -288,3 +290,64 @@ describe("global, pg and erpc across nodes", () => {
     expect(bad).toEqual(["c@lab"]);
   });
 });
+
+describe("a global singleton kept alive by a watcher on each node (distributed supervision, by hand)", () => {
+  /**
+   * Each node runs a watcher: it tries to register a new singleton under the global name; when the name is
+   * taken it monitors the holder and tries again when the holder goes (its node stopped or cut off).
+   */
+  function watcher(started: string[]) {
+    return function* () {
+      for (;;) {
+        const worker = spawn(function* () {
+          yield* receive(() => false);
+        });
+        if (Global.registerName("singleton", worker) === "yes") {
+          started.push(node());
+          monitor(worker);
+        } else {
+          exit(worker, "kill");
+          const holder = Global.whereisName("singleton");
+          if (holder === "undefined") continue;
+          monitor(holder);
+        }
+        yield* receive((m) => Array.isArray(m) && m[0] === "DOWN");
+      }
+    };
+  }
+
+  it("moves when its node stops, doubles during a split and is resolved to one on heal", () => {
+    startNode("b@lab");
+    startNode("c@lab");
+    const started: string[] = [];
+    spawn("b@lab", watcher(started));
+    rt.settle();
+    spawn("c@lab", watcher(started));
+    rt.settle();
+    expect(started).toEqual(["b@lab"]);
+    stopNode("b@lab");
+    rt.settle();
+    expect(started).toEqual(["b@lab", "c@lab"]);
+    expect(node(Global.whereisName("singleton") as Pid)).toBe("c@lab");
+    startNode("b@lab");
+    spawn("b@lab", watcher(started));
+    rt.settle();
+    netsplit([["a@lab", "c@lab"], ["b@lab"]]);
+    rt.settle();
+    // Two singletons: c's side keeps its own, b's watcher saw the holder cut off and started another.
+    expect(started).toEqual(["b@lab", "c@lab", "b@lab"]);
+    const alive = rt.processes().filter((p) => p.alive && clusterOfGlobal(p));
+    expect(alive.map((p) => node(p)).sort()).toEqual(["b@lab", "c@lab"]);
+    heal();
+    rt.settle();
+    // global keeps the one on the node that sorts first (b) and kills c's; c's watcher follows b's again.
+    expect(node(Global.whereisName("singleton") as Pid)).toBe("b@lab");
+    expect(rt.processes().filter((p) => clusterOfGlobal(p)).map((p) => node(p))).toEqual(["b@lab"]);
+  });
+});
+
+/** Whether `p` is a singleton as some node's global table has it. */
+function clusterOfGlobal(p: Pid): boolean {
+  for (const n of clusterOf(rt).nodes.values()) for (const [, [name, q]] of n.globalNames) if (name === "singleton" && q === p && p.alive) return true;
+  return false;
+}

@@ -13,7 +13,7 @@
  * Kept apart from format.ts (the single-node supervision scenarios) on purpose; the two may merge later.
  */
 
-import { ErlList, Pid, Ref, type Term } from "../index.js";
+import { Crash, ErlList, Pid, Ref, type Term } from "../index.js";
 
 export type Short = string;
 
@@ -179,7 +179,8 @@ function erl(v: unknown): string {
 
 /**
  * Prints a term as the oracle's `fmt/2` does: names for the pids and refs a scenario bound, `pid@b` / `ref`
- * for others, node names short (`b`), atoms quoted only when Erlang quotes them. A list of pids is printed
+ * for others, node names short (`b`), atoms quoted only when Erlang quotes them, `{Reason,stack}` for an error
+ * with its stacktrace. A list of pids is printed
  * sorted, because neither `pg` nor `nodes()` promises an order.
  */
 export function canonical(t: Term, names: Map<unknown, string>): string {
@@ -194,6 +195,8 @@ export function canonical(t: Term, names: Map<unknown, string>): string {
   }
   if (typeof t === "boolean") return String(t);
   if (typeof t === "number") return String(t);
+  // An error reason with its stacktrace, `{Reason, Stack}` in Erlang: the stack prints as `stack` on both sides.
+  if (t instanceof Crash) return `{${canonical(t.error instanceof Error ? t.error.message : t.error, names)},stack}`;
   if (t instanceof ErlList) {
     const items = t.map((x) => canonical(x as Term, names));
     if (t.length > 0 && t.every((x) => x instanceof Pid)) items.sort();

@@ -52,12 +52,16 @@ run(S) ->
     [catch peer:stop(P) || P <- maps:values(get(peers))],
     ok.
 
-full(N) -> list_to_atom(atom_to_list(N) ++ "@" ++ ?HOST).
-short(Node) -> list_to_atom(hd(string:split(atom_to_list(Node), "@"))).
+%% Nodes are named N ++ Suffix (DIST_ORACLE_SUFFIX, empty by default) so that several oracles can run at once.
+suffix() -> os:getenv("DIST_ORACLE_SUFFIX", "").
+full(N) -> list_to_atom(atom_to_list(N) ++ suffix() ++ "@" ++ ?HOST).
+short(Node) ->
+    Name = hd(string:split(atom_to_list(Node), "@")),
+    list_to_atom(string:slice(Name, 0, length(Name) - length(suffix()))).
 
 start_peer(N, Connect) ->
     Kernel = case get(pop) of false -> ["-kernel", "prevent_overlapping_partitions", "false"]; _ -> [] end,
-    {ok, P, Node} = peer:start_link(#{name => N, host => ?HOST, connection => standard_io,
+    {ok, P, Node} = peer:start_link(#{name => list_to_atom(atom_to_list(N) ++ suffix()), host => ?HOST, connection => standard_io,
                                       args => ["-pa", get(dir) | Kernel]}),
     Node = full(N),
     put(peers, (get(peers))#{N => P}),
@@ -261,10 +265,16 @@ f(T, Rev) when is_pid(T); is_reference(T) ->
 f(T, _) when is_atom(T) ->
     S = atom_to_list(T),
     case string:split(S, "@") of
-        [Short, ?HOST] -> Short;
+        [_, ?HOST] -> atom_to_list(short(T));
         _ -> atom(S)
     end;
 f(T, _) when is_integer(T) -> integer_to_list(T);
+f({R, St}, Rev) when is_list(St), St =/= [] ->
+    %% An error reason with its stacktrace: the stack is printed as `stack` (the model's frames are JavaScript's).
+    case lists:all(fun({M, _, _, _}) when is_atom(M) -> true; (_) -> false end, St) of
+        true -> "{" ++ f(R, Rev) ++ ",stack}";
+        false -> "{" ++ f(R, Rev) ++ "," ++ f(St, Rev) ++ "}"
+    end;
 f(T, Rev) when is_tuple(T) -> "{" ++ join([f(X, Rev) || X <- tuple_to_list(T)]) ++ "}";
 f(T, Rev) when is_list(T) ->
     Items = [f(X, Rev) || X <- T],

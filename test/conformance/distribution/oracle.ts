@@ -28,15 +28,19 @@ export function compileOracle(): string {
   return (compiled = dir);
 }
 
-/** One run of `s` on real nodes: each node's log. Throws with the oracle's output when it fails. */
-export function runOnOtp(s: DistScenario): DistLog {
+/**
+ * One run of `s` on real nodes: each node's log. Throws with the oracle's output when it fails. Oracles running
+ * at the same time need different `suffix`es: the nodes are named a<suffix>@127.0.0.1, b<suffix>@...
+ */
+export function runOnOtp(s: DistScenario, suffix = ""): DistLog {
   const dir = compileOracle();
   const file = join(dir, `scenario-${process.pid}-${Date.now()}.terms`);
   writeFileSync(file, toErlangTerms(s));
   const kernel = s.prevent_overlapping_partitions === false ? ["-kernel", "prevent_overlapping_partitions", "false"] : [];
-  const r = spawnSync("erl", ["-name", "a@127.0.0.1", "-noshell", "-pa", dir, ...kernel, "-eval", `dist_oracle:main("${file}")`], {
+  const r = spawnSync("erl", ["-name", `a${suffix}@127.0.0.1`, "-noshell", "-pa", dir, ...kernel, "-eval", `dist_oracle:main("${file}")`], {
     encoding: "utf8",
     timeout: 120_000,
+    env: { ...process.env, DIST_ORACLE_SUFFIX: suffix },
   });
   const out = `${r.stdout ?? ""}${r.stderr ?? ""}`;
   if (r.status !== 0 || /ORACLE_FAILED/.test(out)) throw new Error(`the oracle failed on "${s.name}":\n${out}`);
