@@ -164,8 +164,9 @@ export const Node = {
 
 /**
  * `spawn(Node, Fun)` and its link/monitor variants, reached through `spawn("b@lab", body)` (processes.ts).
- * To a node that cannot be reached it returns a pid that never ran, as erts does; with `link` the caller gets
- * the exit signal `noconnection`, with `monitor` a `DOWN ... noconnection`.
+ * To a node that cannot be reached it returns the pid of a process of the caller's own node that never runs the
+ * body (erts returns its local helper, which logs "Can not start ..."); with `link` the caller gets the exit
+ * signal `noconnection` from it, with `monitor` a `DOWN ... noconnection`.
  */
 function spawnOnNode(name: string, body: ProcessBody, opts: SpawnOpts = {}): Pid | [Pid, Ref] {
   const c = clusterOf();
@@ -174,7 +175,8 @@ function spawnOnNode(name: string, body: ProcessBody, opts: SpawnOpts = {}): Pid
   const caller = rt.caller();
   const reachable = c.connect(c.nodeOf(caller), target);
   const old = rt.spawnNode;
-  rt.spawnNode = target === c.local ? null : target;
+  const here = caller.node;
+  rt.spawnNode = !reachable ? here : target === c.local ? null : target;
   let p: Pid;
   try {
     p = spawn(body, reachable ? { ...opts, monitor: false } : { trapExit: opts.trapExit });

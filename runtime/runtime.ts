@@ -408,13 +408,14 @@ export class Runtime {
    */
   link(a: Pid, b: Pid): void {
     if (a === b || a.dead) return;
+    // A node that cannot be reached: the caller gets the exit signal `noconnection` at once, as from erts (which
+    // tries the connection before it can learn whether the process lives).
+    if (this.net !== null && a.node !== b.node && !this.net.reach(a, b)) return this.signal(a, b, "noconnection", "link", true);
     if (b.dead) {
       if (a.trapExit) this.deliver(a, ["EXIT", b, "noproc"]);
       else throw new ErlangError("noproc");
       return;
     }
-    // A node that cannot be reached: the caller gets the exit signal `noconnection` at once, as from erts.
-    if (this.net !== null && a.node !== b.node && !this.net.reach(a, b)) return this.signal(a, b, "noconnection", "link", true);
     addLink(a, b);
     addLink(b, a);
   }
@@ -431,12 +432,12 @@ export class Runtime {
   monitor(watcher: Pid, target: Pid | undefined, object: Term = null): Ref {
     const ref = new Ref();
     if (object !== null) ref.object = object;
-    if (!target || target.dead) {
-      this.deliver(watcher, ["DOWN", ref, "process", object ?? target, "noproc"]);
+    if (target && this.net !== null && watcher.node !== target.node && !this.net.reach(watcher, target)) {
+      this.deliver(watcher, ["DOWN", ref, "process", object ?? target, "noconnection"]);
       return ref;
     }
-    if (this.net !== null && watcher.node !== target.node && !this.net.reach(watcher, target)) {
-      this.deliver(watcher, ["DOWN", ref, "process", object ?? target, "noconnection"]);
+    if (!target || target.dead) {
+      this.deliver(watcher, ["DOWN", ref, "process", object ?? target, "noproc"]);
       return ref;
     }
     ref.watcher = watcher;

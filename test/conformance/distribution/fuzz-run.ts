@@ -40,6 +40,7 @@ async function main(): Promise<void> {
     try {
       const model = JSON.stringify(runDistScenario(s));
       const otp = JSON.stringify(runOnOtp(s, `_f${k}`));
+      detail = { otp: JSON.parse(otp) };
       if (otp === model) status = "agree";
       else {
         const again = [JSON.stringify(runOnOtp(s, `_f${k}`)), JSON.stringify(runOnOtp(s, `_f${k}`))];
