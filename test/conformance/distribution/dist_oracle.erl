@@ -39,6 +39,8 @@ run(S) ->
     start_observer(a),
     [start_peer(N, true) || N <- maps:get(nodes, S, [])],
     [start_peer(N, false) || N <- maps:get(unconnected, S, [])],
+    put(unconnected, maps:get(unconnected, S, [])),
+    wait_mesh(),
     timer:sleep(200),
     lists:foreach(fun(Step) -> step(Step), timer:sleep(Settle) end, maps:get(steps, S)),
     timer:sleep(200),
@@ -130,15 +132,29 @@ step(#{op := heal}) ->
     [call_on(X, erlang, set_cookie, [full(Y), Cookie]) || X <- All, Y <- All, X =/= Y],
     [call_on(X, net_kernel, connect_node, [full(Y)]) || {X, Y} <- get(connected_at_split)],
     put(connected_at_split, []),
-    ok;
+    wait_mesh();
 step(#{op := stop_node, node := N}) ->
     collect(N),
     peer:stop(maps:get(N, get(peers))),
     put(peers, maps:remove(N, get(peers))),
     ok;
 step(#{op := start_node, node := N}) ->
-    start_peer(N, true);
+    start_peer(N, true),
+    wait_mesh();
 step(#{by := N} = Step) -> on(N, Step).
+
+%% global's connect_all meshes the connected nodes a while after a connection comes up (longer on a loaded
+%% machine); the model meshes at once. So after starting nodes and after heal the oracle waits until every
+%% node started connected sees all the others (at most 10 s), and scenarios never observe the mesh half made.
+wait_mesh() -> wait_mesh(200).
+wait_mesh(0) -> ok;
+wait_mesh(Tries) ->
+    Ns = [a | maps:keys(get(peers)) -- get(unconnected)],
+    Full = lists:all(fun(X) -> [full(Y) || Y <- Ns, Y =/= X] -- nodes_of(X) =:= [] end, Ns),
+    case Full of
+        true -> ok;
+        false -> timer:sleep(50), wait_mesh(Tries - 1)
+    end.
 
 %% The peers in start order, a first.
 order(All) -> [a | lists:sort(All -- [a])].
