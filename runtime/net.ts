@@ -424,11 +424,15 @@ export class Cluster implements CrossNode {
 
   // ------------------------------------------------------------------ global and pg tables
 
-  /** `global` on `n` registers `name` for `pid` on every node connected to `n`: "no" when a live process has it. */
+  /**
+   * `global` on `n` registers `name` for `pid` on every node connected to `n`: "no" when a live process has the
+   * name, or when `pid` already has another global name (global.erl's `check_dupname`: one name per process).
+   */
   globalRegister(n: NodeRecord, name: Term, pid: Pid): "yes" | "no" {
     const k = formatTerm(name);
     const held = n.globalNames.get(k);
     if (held && held[1].alive) return "no";
+    for (const [other, [, q]] of n.globalNames) if (q === pid && other !== k && q.alive) return "no";
     if (pid.dead) return "yes"; // global registers, then its monitor frees the name at once
     for (const m of [n, ...this.peersOf(n)]) m.globalNames.set(k, [name, pid]);
     return "yes";

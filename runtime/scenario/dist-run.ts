@@ -122,7 +122,10 @@ function* observerLoop(obs: Observer, names: Map<string, Pid | Ref>): Blocking<v
       try {
         entry = yield* runStep(m.step, names, obs);
       } catch (err) {
-        entry = ["step_failed", m.step.op, String(err)];
+        // As the oracle writes it: {step_failed, Op, Class, Reason}.
+        entry = err instanceof ErlangError ? ["step_failed", m.step.op, "error", err.original]
+          : err instanceof ExitSignal ? ["step_failed", m.step.op, "exit", err.reason]
+          : ["step_failed", m.step.op, String(err)];
       }
       if (entry !== null) obs.log.push(entry);
       m.finished = true;
