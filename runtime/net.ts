@@ -297,6 +297,10 @@ export class Cluster implements CrossNode {
 
   // ------------------------------------------------------------------ CrossNode
 
+  nodeName(p: Pid): string {
+    return this.nodeOf(p).name;
+  }
+
   reach(a: Pid, b: Pid): boolean {
     return this.connect(this.nodeOf(a), this.nodeOf(b));
   }

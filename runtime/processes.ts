@@ -195,7 +195,8 @@ export function monitor(p: Pid | string): Ref {
   if (p instanceof Pid) return p.rt.monitor(p.rt.caller(), p);
   if (typeof p !== "string") throw new TypeError(`monitor: expected a pid or a registered name (a string); got ${formatTerm(p)}`);
   const rt = activeRuntime();
-  return rt.monitor(rt.caller(), rt.whereis(p), [p, NODE]);
+  const me = rt.caller();
+  return rt.monitor(me, rt.whereis(p), [p, rt.net === null ? NODE : rt.net.nodeName(me)]);
 }
 
 export type DemonitorOption = "flush" | "info";

@@ -80,6 +80,8 @@ export interface CrossNode {
   signal(from: Pid, to: Pid, reason: Term, kind: SignalKind): void;
   /** Whether `a`'s node is connected to `b`'s, connecting them first when the network allows (auto-connect). */
   reach(a: Pid, b: Pid): boolean;
+  /** The name of `p`'s node (`b@lab`). */
+  nodeName(p: Pid): string;
 }
 
 /** Raised by `runSync` when nothing can ever complete the operation. */

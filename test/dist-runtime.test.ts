@@ -351,3 +351,13 @@ function clusterOfGlobal(p: Pid): boolean {
   for (const n of clusterOf(rt).nodes.values()) for (const [, [name, q]] of n.globalNames) if (name === "singleton" && q === p && p.alive) return true;
   return false;
 }
+
+describe("monitor by registered name on a named node", () => {
+  it("names the caller's node in the DOWN, as erlang:monitor(process, Name) does", () => {
+    const p = spawn(forever);
+    rt.register("svc", p);
+    const ref = monitor("svc");
+    exit(p, "kill");
+    expect(inbox()).toEqual([`{:DOWN, ${ref}, :process, {:svc, :a@lab}, :killed}`]);
+  });
+});
