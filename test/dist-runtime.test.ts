@@ -361,3 +361,36 @@ describe("monitor by registered name on a named node", () => {
     expect(inbox()).toEqual([`{:DOWN, ${ref}, :process, {:svc, :a@lab}, :killed}`]);
   });
 });
+
+describe("signals in flight when a connection goes down", () => {
+  it("a link's exit signal lost in flight reaches the other side as noconnection, a lost DOWN as DOWN noconnection", () => {
+    startNode("b@lab");
+    startNode("c@lab");
+    // p5 on c is linked to p2 on a and to p1 on b; the split cuts a|c first, p5 dies of it, and its exit
+    // signal to p1 is in flight on the c->b channel when b|c goes down too.
+    const p1 = spawn("b@lab", forever);
+    const p5 = spawn("c@lab", function* () {
+      link(p1);
+      yield* forever();
+    });
+    const p2 = spawn(function* () {
+      link(p5);
+      yield* forever();
+    });
+    const watcherOnB = spawn("b@lab", function* () {
+      trapExit(true);
+      monitor(p5);
+      yield* receive(() => false); // keeps what arrives in its mailbox
+    });
+    rt.settle();
+    netsplit([["a@lab", "b@lab"], ["c@lab"]]);
+    rt.settle();
+    expect([p1.dead, p2.dead, p5.dead]).toEqual([true, true, true]);
+    expect([p1.exitReason, p2.exitReason, p5.exitReason]).toEqual(["noconnection", "noconnection", "noconnection"]);
+    // The watcher on b monitors p5: p5's DOWN was in flight on c->b when that connection went down.
+    expect(watcherOnB.alive).toBe(true);
+    const downs = (watcherOnB.mailbox?.toArray() ?? []).map((m) => formatTerm(m)).filter((m) => m.startsWith("{:DOWN"));
+    expect(downs).toHaveLength(1);
+    expect(downs[0]).toMatch(/:noconnection}$/);
+  });
+});
