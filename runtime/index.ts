@@ -57,7 +57,7 @@ export type { Name, Dest, ViaName, GlobalName, ViaModule } from "./via.js";
 export type { TraceOptions } from "./sys_trace.js";
 export { Metrics, metrics, type MetricsOptions } from "./metrics.js";
 export { Logger, LogReport, type LogLevel, type LogLevelSetting, type LogHandler, type ReportKind, type StackFormatter } from "./logger.js";
-export { DemoResult, demoOneForOne, demoOneForAll, demoRestForOne, demoRestartTypes, demoIntensity, demoCascade, demoDynamic, demoPartitionSupervisor, demoTaskSupervisor } from "./demos.js";
+export { DemoResult, demoOneForOne, demoOneForAll, demoRestForOne, demoRestartTypes, demoIntensity, demoCascade, demoDynamic, demoPartitionSupervisor, demoTaskSupervisor, demoNetsplit, NetsplitDemo } from "./demos.js";
 export { registerRenderer, JUPYTER_DISPLAY, type MimeBundle, type RenderableKind } from "./display-hook.js";
 export type * from "./observe.js";
 export { Node, node, nodes, startNode, stopNode, netsplit, heal, setLatency, setLoss, netEvents, monitorNode, monitorNodes, clusterOf } from "./nodes.js";

@@ -16,7 +16,7 @@ import type { Runtime } from "./runtime.js";
 import { activeRuntime, setRemoteSpawn, spawn, type ProcessBody, type SpawnOpts } from "./processes.js";
 import { Cluster, checkNodeName, type NetEvent, type NodeRecord } from "./net.js";
 import { useGlobalModule } from "./via.js";
-import { ExitSignal, type Term } from "./terms.js";
+import { ExitSignal, formatTerm, type Term } from "./terms.js";
 
 const clusters = new WeakMap<Runtime, Cluster>();
 
@@ -200,3 +200,44 @@ function spawnOnNode(name: string, body: ProcessBody, opts: SpawnOpts = {}): Pid
 setRemoteSpawn(spawnOnNode);
 
 export type { Term };
+
+/** What a picture of the cluster shows (widgets' `clusterDiagram`, `demoNetsplit`): plain data, taken at one time. */
+export interface ClusterView {
+  t: number;
+  nodes: Array<{ name: string; up: boolean; local: boolean; processes: string[]; more: number }>;
+  connections: Array<[string, string]>;
+  cut: Array<[string, string]>;
+  globals: Array<{ name: string; pid: string; node: string; seenBy: string[] }>;
+}
+
+function processLabel(p: Pid): string {
+  const what = p.name ?? (p.behaviour?.name && p.behaviour.name !== "process" ? p.behaviour.name : null);
+  return what ? `${p.label} ${what}` : p.label;
+}
+
+/** The nodes of `rt` now: processes per node (the first `maxProcesses`), connections, cuts, global names. */
+export function clusterSnapshot(rt: Runtime = activeRuntime(), maxProcesses = 8): ClusterView {
+  const max = maxProcesses;
+  const c = clusters.get(rt);
+  const procs = rt.processes().filter((p) => !p.driver);
+  if (!c) {
+    const names = procs.map(processLabel);
+    return { t: rt.now(), nodes: [{ name: "nonode@nohost", up: true, local: true, processes: names.slice(0, max), more: Math.max(0, names.length - max) }], connections: [], cut: [], globals: [] };
+  }
+  const nodes = [...c.nodes.values()].map((n) => {
+    const mine = procs.filter((p) => c.nodeOf(p) === n).map((p) => (p === rt.shell ? `${p.label} shell` : processLabel(p)));
+    return { name: n.name, up: n.up, local: n === c.local, processes: mine.slice(0, max), more: Math.max(0, mine.length - max) };
+  });
+  const globals: ClusterView["globals"] = [];
+  for (const n of c.nodes.values()) {
+    if (!n.up) continue;
+    for (const [, [name, pid]] of n.globalNames) {
+      if (pid.dead) continue;
+      const shown = formatTerm(name);
+      const g = globals.find((x) => x.name === shown && x.pid === pid.label);
+      if (g) g.seenBy.push(n.name);
+      else globals.push({ name: shown, pid: pid.label, node: c.nodeOf(pid).name, seenBy: [n.name] });
+    }
+  }
+  return { t: rt.now(), nodes, connections: c.connections(), cut: c.cutPairs(), globals };
+}

@@ -6,9 +6,7 @@
  */
 import { Runtime } from "../runtime/runtime.js";
 import { getRuntime } from "../runtime/default.js";
-import { existingCluster } from "../runtime/nodes.js";
-import type { Pid } from "../runtime/process.js";
-import { formatTerm } from "../runtime/terms.js";
+import { clusterSnapshot, type ClusterView } from "../runtime/nodes.js";
 import { el, svgDocument, textBlock, textWidth, LINE_HEIGHT } from "./svg.js";
 import { escapeMermaid, formatMs } from "./text.js";
 import { asciiCaption } from "./tree-diagram.js";
@@ -21,14 +19,7 @@ export interface ClusterDiagramOptions {
   title?: string;
 }
 
-/** What the diagram shows, also for tests. */
-export interface ClusterView {
-  t: number;
-  nodes: Array<{ name: string; up: boolean; local: boolean; processes: string[]; more: number }>;
-  connections: Array<[string, string]>;
-  cut: Array<[string, string]>;
-  globals: Array<{ name: string; pid: string; node: string; seenBy: string[] }>;
-}
+export type { ClusterView } from "../runtime/nodes.js";
 
 export class ClusterDiagram extends Widget {
   constructor(readonly view: ClusterView, mermaid: string, svg: { svg: string; width: number; height: number }, text: string) {
@@ -36,42 +27,24 @@ export class ClusterDiagram extends Widget {
   }
 }
 
-function processLabel(p: Pid): string {
-  const what = p.name ?? (p.behaviour?.name && p.behaviour.name !== "process" ? p.behaviour.name : null);
-  return what ? `${p.label} ${what}` : p.label;
-}
-
 /** The cluster of `rt` as the diagram shows it. */
 export function clusterView(rt: Runtime, options: ClusterDiagramOptions = {}): ClusterView {
-  const max = options.maxProcesses ?? 8;
-  const c = existingCluster(rt);
-  const procs = rt.processes().filter((p) => !p.driver);
-  if (!c) {
-    const names = procs.map(processLabel);
-    return { t: rt.now(), nodes: [{ name: "nonode@nohost", up: true, local: true, processes: names.slice(0, max), more: Math.max(0, names.length - max) }], connections: [], cut: [], globals: [] };
-  }
-  const nodes = [...c.nodes.values()].map((n) => {
-    const mine = procs.filter((p) => c.nodeOf(p) === n).map((p) => (p === rt.shell ? `${p.label} shell` : processLabel(p)));
-    return { name: n.name, up: n.up, local: n === c.local, processes: mine.slice(0, max), more: Math.max(0, mine.length - max) };
-  });
-  const globals: ClusterView["globals"] = [];
-  for (const n of c.nodes.values()) {
-    if (!n.up) continue;
-    for (const [, [name, pid]] of n.globalNames) {
-      if (pid.dead) continue;
-      const shown = formatTerm(name);
-      const g = globals.find((x) => x.name === shown && x.pid === pid.label);
-      if (g) g.seenBy.push(n.name);
-      else globals.push({ name: shown, pid: pid.label, node: c.nodeOf(pid).name, seenBy: [n.name] });
-    }
-  }
-  return { t: rt.now(), nodes, connections: c.connections(), cut: c.cutPairs(), globals };
+  return clusterSnapshot(rt, options.maxProcesses ?? 8);
 }
 
-const id = (name: string): string => `n_${name.replace(/[^A-Za-z0-9_]/g, "_")}`;
+const nodeId = (name: string): string => `n_${name.replace(/[^A-Za-z0-9_]/g, "_")}`;
 
 function clusterMermaid(v: ClusterView, caption: string): string {
-  const out = ["---", `title: ${caption}`, "---", "flowchart LR"];
+  return ["---", `title: ${caption}`, "---", "flowchart LR", ...clusterMermaidBody(v, "", 0).lines].join("\n");
+}
+
+/**
+ * The flowchart lines of one cluster view, its ids prefixed (several views can share one chart) and its
+ * `linkStyle` numbers counted from `firstEdge` (Mermaid numbers the links of a whole chart).
+ */
+function clusterMermaidBody(v: ClusterView, prefix: string, firstEdge: number): { lines: string[]; edges: number } {
+  const id = (name: string): string => prefix + nodeId(name);
+  const out: string[] = [];
   v.nodes.forEach((n) => {
     const head = `${n.name}${n.local ? " (this node)" : ""}${n.up ? "" : " (stopped)"}`;
     out.push(`  subgraph ${id(n.name)}["${escapeMermaid(head)}"]`);
@@ -81,7 +54,7 @@ function clusterMermaid(v: ClusterView, caption: string): string {
     out.push("  end");
     if (!n.up) out.push(`  style ${id(n.name)} fill:#eeeeee,stroke:#9e9e9e,stroke-dasharray:4 3`);
   });
-  let edge = 0;
+  let edge = firstEdge;
   const styles: string[] = [];
   for (const [a, b] of v.connections) {
     out.push(`  ${id(a)} <--> ${id(b)}`);
@@ -94,12 +67,36 @@ function clusterMermaid(v: ClusterView, caption: string): string {
   }
   v.globals.forEach((g, i) => {
     const seen = g.seenBy.length < v.nodes.filter((n) => n.up).length ? ` (seen by ${g.seenBy.join(", ")})` : "";
-    out.push(`  g_${i}[["global ${escapeMermaid(g.name)} → ${escapeMermaid(g.pid)}${escapeMermaid(seen)}"]]`);
-    out.push(`  g_${i} -.- ${id(g.node)}`);
+    out.push(`  ${prefix}g_${i}[["global ${escapeMermaid(g.name)} → ${escapeMermaid(g.pid)}${escapeMermaid(seen)}"]]`);
+    out.push(`  ${prefix}g_${i} -.- ${id(g.node)}`);
     edge++;
   });
   out.push(...styles);
-  return out.join("\n");
+  return { lines: out, edges: edge - firstEdge };
+}
+
+/** Several moments of a cluster in one picture, top to bottom, each with its label (e.g. before, split, healed). */
+export function clusterStages(stages: Array<{ label: string; view: ClusterView }>, title: string): ClusterDiagram {
+  const caption = asciiCaption(title);
+  const mermaid = ["---", `title: ${caption}`, "---", "flowchart TB"];
+  let edges = 0;
+  stages.forEach((st, i) => {
+    const body = clusterMermaidBody(st.view, `s${i}_`, edges);
+    edges += body.edges;
+    mermaid.push(`  subgraph stage_${i}["${escapeMermaid(st.label)}"]`, "  direction LR", ...body.lines.map((l) => `  ${l}`), "  end");
+  });
+  const svgs = stages.map((st) => clusterSvg(st.view, asciiCaption(st.label)));
+  let y = 36;
+  let inner = textBlock(20, 24, [{ text: caption, bold: true }]);
+  for (const sv of svgs) {
+    inner += `<svg x="0" y="${y}" width="${Math.ceil(sv.width)}" height="${Math.ceil(sv.height)}">${sv.svg.replace(/^<svg[^>]*>/, "").replace(/<\/svg>$/, "")}</svg>`;
+    y += sv.height + 10;
+  }
+  const width = Math.max(textWidth(caption) + 40, ...svgs.map((sv) => sv.width));
+  const svg = { svg: svgDocument(width, y, caption, inner), width, height: y };
+  const text = [caption, ...stages.map((st) => clusterText(st.view, st.label))].join("\n\n");
+  // A ClusterDiagram's view is the last stage's: what the cluster looks like at the end.
+  return new ClusterDiagram(stages[stages.length - 1]!.view, mermaid.join("\n"), svg, text);
 }
 
 const BOX_GAP = 80;
