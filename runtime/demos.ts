@@ -21,6 +21,9 @@ import { JUPYTER_DISPLAY, renderAs, type MimeBundle } from "./display-hook.js";
 import { textTree } from "./introspect.js";
 import type { RuntimeEvent, Strategy, TreeSnapshot, RestartType } from "./observe.js";
 import { formatTerm, type Term } from "./terms.js";
+import { clusterOf, clusterSnapshot, heal, netEvents, netsplit, node, Node, startNode, type ClusterView } from "./nodes.js";
+import { Global } from "./global.js";
+import { exit, monitor, receive, spawn } from "./processes.js";
 
 /** What a demo did: the tree before and after, and every event in between. */
 export class DemoResult {
@@ -254,5 +257,99 @@ export function demoTaskSupervisor(): DemoResult {
     result.after,
     result.events,
     `Task.yield gives ${shown[0]}, then ${shown[1]} (the crash arrives as the monitor's DOWN: the caller is not linked and lives on), then ${shown[2]} for the task still running after 100 ms, which Task.shutdown stops; no task is restarted.`,
+  );
+}
+
+/** What `demoNetsplit` did: the cluster at each stage, and what the network and `:global` did in between. */
+export class NetsplitDemo {
+  constructor(
+    readonly title: string,
+    readonly stages: Array<{ label: string; view: ClusterView }>,
+    readonly events: string[],
+    /** One sentence that says what to notice. */
+    readonly lesson: string,
+  ) {}
+
+  summary(): string {
+    return [`${this.title}: ${this.lesson}`, ...this.events.map((e) => `  ${e}`)].join("\n");
+  }
+
+  [JUPYTER_DISPLAY](): MimeBundle {
+    const stage = (s: { label: string; view: ClusterView }) =>
+      `${s.label}\n${s.view.nodes.map((n) => `  ${n.name}${n.up ? "" : " (stopped)"}: ${n.processes.join(", ") || "no processes"}`).join("\n")}\n  global: ${s.view.globals.map((g) => `${g.name} -> ${g.pid} on ${g.node} (seen by ${g.seenBy.join(", ")})`).join("; ") || "none"}`;
+    return renderAs("netsplit", this, () => `${this.summary()}\n\n${this.stages.map(stage).join("\n\n")}`);
+  }
+}
+
+/** A node name `base@host` (then `base2@host`...) that this runtime's cluster does not have yet. */
+function freeNodeName(base: string, host: string): string {
+  const taken = clusterOf().nodes;
+  for (let i = 1; ; i++) {
+    const name = `${i === 1 ? base : `${base}${i}`}@${host}`;
+    if (!taken.has(name)) return name;
+  }
+}
+
+/**
+ * A singleton kept alive by a watcher on each of two nodes through a `:global` name (the seed's distributed
+ * supervision): the network splits the singleton's node away, the other side starts a second singleton, and
+ * when the split heals `:global` kills one of the two. Starts the nodes it needs (and names this node
+ * `a@lab` if it has no name yet).
+ */
+export function demoNetsplit(): NetsplitDemo {
+  if (!Node.isAlive()) Node.start("a@lab");
+  const here = node();
+  const host = here.split("@")[1]!;
+  const b = startNode(freeNodeName("demo_b", host));
+  const c = startNode(freeNodeName("demo_c", host));
+  const rt = activeRuntime();
+  const first = netEvents().length;
+  let name = "demo_singleton";
+  for (let i = 2; Global.whereisName(name) !== "undefined"; i++) name = `demo_singleton${i}`;
+  const started: string[] = [];
+  // Each watcher registers a new singleton under the global name, or monitors the one that holds it; when that
+  // one goes (crash, node down, cut off), it tries again.
+  const watcher = function* () {
+    for (;;) {
+      const mine = spawn(function* () {
+        yield* receive(() => false);
+      });
+      if (Global.registerName(name, mine) === "yes") {
+        started.push(`${mine.label} on ${node(mine)}`);
+        monitor(mine);
+      } else {
+        exit(mine, "kill");
+        const holder = Global.whereisName(name);
+        if (holder === "undefined") continue;
+        monitor(holder);
+      }
+      yield* receive((m) => Array.isArray(m) && m[0] === "DOWN");
+    }
+  };
+  spawn(b, watcher);
+  rt.settle();
+  spawn(c, watcher);
+  rt.settle();
+  const stages = [{ label: `1. one singleton, on ${b}; a watcher on ${b} and on ${c}`, view: clusterSnapshot(rt) }];
+  netsplit([[here, c], [b]]);
+  rt.settle();
+  stages.push({ label: `2. ${b} split away: ${c}'s watcher started a second singleton`, view: clusterSnapshot(rt) });
+  heal();
+  rt.settle();
+  stages.push({ label: "3. healed: :global killed one of the two", view: clusterSnapshot(rt) });
+  const events = netEvents()
+    .slice(first)
+    .flatMap((e) => {
+      if (e.type === "netsplit") return [`t=${e.t} netsplit ${e.groups.map((g) => `[${g.join(", ")}]`).join(" | ")}`];
+      if (e.type === "heal") return [`t=${e.t} heal`];
+      if (e.type === "global_conflict") return [`t=${e.t} :global name clash on ${e.name}: kept ${e.kept}, killed ${e.killed}`];
+      return [];
+    });
+  events.unshift(...started.map((s) => `singleton started: ${s}`));
+  return new NetsplitDemo(
+    "A global singleton in a net split",
+    stages,
+    events,
+    `during the split each side has its own singleton (${started.length} were started); on healing, :global keeps one and kills the other.`,
   );
 }

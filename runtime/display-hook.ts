@@ -9,7 +9,7 @@
 export type MimeBundle = Record<string, unknown>;
 
 /** The kinds of runtime objects that can render. */
-export type RenderableKind = "process" | "supervisor" | "snapshot" | "events" | "metrics" | "demo";
+export type RenderableKind = "process" | "supervisor" | "snapshot" | "events" | "metrics" | "demo" | "netsplit";
 
 type Renderer = (value: unknown) => MimeBundle;
 

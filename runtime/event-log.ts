@@ -34,9 +34,10 @@ const IN_CHUNK = CHUNK - 1;
 
 type Ev<K extends RuntimeEvent["type"]> = Extract<RuntimeEvent, { type: K }>;
 
-/** The label of pid number `id`, as `Pid.label` writes it. */
-function pidLabel(id: number): string {
-  return `<0.${id}.0>`;
+/** The label of pid number `id`, as `Pid.label` writes it: `tags` has the node number of a process of another node. */
+function pidLabel(id: number, tags: Map<number, number> | null): string {
+  const tag = tags === null ? undefined : tags.get(id);
+  return `<${tag ?? 0}.${id}.0>`;
 }
 
 /**
@@ -75,6 +76,11 @@ export class EventLog {
   private listeners: EventListener[] = [];
   /** Events discarded because the log was full. */
   dropped = 0;
+  /**
+   * Node numbers of the processes spawned on other nodes (net.ts), by pid number, so that compact events print
+   * their pids as `Pid.label` does (`<24970.81.0>`). Null while the runtime has one node.
+   */
+  nodeTags: Map<number, number> | null = null;
   /** When true, `send` and `signal` events are recorded too (off by default: they cost per message). */
   traceMessages = false;
   /** Events kept (older ones are dropped). */
@@ -171,25 +177,25 @@ export class EventLog {
     const t = c.times[j];
     switch (c.kinds[j]) {
       case K_SPAWN: {
-        const e: Ev<"spawn"> = { type: "spawn", t, pid: pidLabel(c.p0[j]) };
-        if (c.p1[j] !== NONE) e.parent = pidLabel(c.p1[j]);
+        const e: Ev<"spawn"> = { type: "spawn", t, pid: pidLabel(c.p0[j], this.nodeTags) };
+        if (c.p1[j] !== NONE) e.parent = pidLabel(c.p1[j], this.nodeTags);
         if (c.s0[j] !== undefined) e.behaviour = c.s0[j] as string;
         if (c.s1[j] !== undefined) e.module = c.s1[j] as string;
         if (!Number.isNaN(c.num[j])) e.version = c.num[j];
         return e;
       }
       case K_EXIT:
-        return { type: "exit", t, pid: pidLabel(c.p0[j]), reason: c.s0[j] as string } satisfies Ev<"exit">;
+        return { type: "exit", t, pid: pidLabel(c.p0[j], this.nodeTags), reason: c.s0[j] as string } satisfies Ev<"exit">;
       case K_RESTART: {
-        const e: Ev<"restart"> = { type: "restart", t, sup: pidLabel(c.p0[j]), id: c.s0[j] as string };
-        if (c.p1[j] !== NONE) e.oldPid = pidLabel(c.p1[j]);
-        if (c.p2[j] !== NONE) e.newPid = pidLabel(c.p2[j]);
+        const e: Ev<"restart"> = { type: "restart", t, sup: pidLabel(c.p0[j], this.nodeTags), id: c.s0[j] as string };
+        if (c.p1[j] !== NONE) e.oldPid = pidLabel(c.p1[j], this.nodeTags);
+        if (c.p2[j] !== NONE) e.newPid = pidLabel(c.p2[j], this.nodeTags);
         e.reaction = c.num[j];
         return e;
       }
       case K_REPORT: {
-        const e = { type: "report", t, sup: pidLabel(c.p0[j]), context: c.s0[j] } as Ev<"report">;
-        if (c.p1[j] !== NONE) e.child = pidLabel(c.p1[j]);
+        const e = { type: "report", t, sup: pidLabel(c.p0[j], this.nodeTags), context: c.s0[j] } as Ev<"report">;
+        if (c.p1[j] !== NONE) e.child = pidLabel(c.p1[j], this.nodeTags);
         if (c.s1[j] !== undefined) e.id = c.s1[j] as string;
         e.reason = c.s2[j] as string;
         return e;

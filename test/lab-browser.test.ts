@@ -131,7 +131,7 @@ describe("npm start (kernel/scripts/start.sh)", () => {
       const listing = (await contents.json()) as { content: { name: string; type: string }[] };
       const notebooks = listing.content.filter((c) => c.type === "notebook").map((c) => c.name).sort();
       expect(notebooks).toEqual(LESSONS);
-      expect(LESSONS.length).toBe(13);
+      expect(LESSONS.length).toBe(14);
       // The token is required.
       expect((await fetch(`${base}/api/contents`)).status).toBe(403);
       // The page is our JupyterLab bundle, with the config JupyterLab reads; the kernelspec is installed.

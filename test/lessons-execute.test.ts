@@ -32,6 +32,7 @@ const LESSONS = [
   "10-fault-injection",
   "11-tasks",
   "12-names-registry-partitions",
+  "13-distribution",
   "14-capstone-chat",
 ];
 const PARALLEL = 2;

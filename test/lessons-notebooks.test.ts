@@ -25,6 +25,7 @@ const EXPECTED = [
   "10-fault-injection.ipynb",
   "11-tasks.ipynb",
   "12-names-registry-partitions.ipynb",
+  "13-distribution.ipynb",
   "14-capstone-chat.ipynb",
 ];
 
@@ -47,7 +48,7 @@ const read = (name: string) => JSON.parse(readFileSync(path.join(NOTEBOOKS, name
 const text = (c: Cell) => c.source.join("");
 const lines = (c: Cell) => text(c).split("\n").map((l) => l.trim());
 
-it("the lessons are there (13, distribution, waits for the runtime's nodes), and nothing else", () => {
+it("the fourteen lessons are there, and nothing else", () => {
   expect(readdirSync(NOTEBOOKS).filter((f) => f.endsWith(".ipynb")).sort()).toEqual(EXPECTED);
 });
 

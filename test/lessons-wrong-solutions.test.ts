@@ -176,3 +176,76 @@ describe("lesson 14: wrong designs lose the points of their exercise", () => {
     }
   }, 120_000);
 });
+
+const LESSON_13: Wrong[] = [
+  {
+    why: "predictSplit without the cascade: a process that dies of noconnection does not pass it on along its links",
+    fails: "l13-ex1-tests",
+    cells: {
+      "l13-ex1-solution": `function predictSplit(t: Topology): Record<string, Fate> {
+  const nodeOf = new Map(t.procs.map((p) => [p.name, p.node]));
+  const side = (name: string) => t.groups.findIndex((g) => g.includes(nodeOf.get(name)!));
+  const out: Record<string, Fate> = {};
+  for (const p of t.procs) {
+    const cut = t.links.filter(([a, b]) => (a === p.name || b === p.name) && side(a) !== side(b)).map(([a, b]) => (a === p.name ? b : a));
+    const downs = t.monitors.filter(([w, x]) => w === p.name && side(w) !== side(x)).map(([, x]) => "DOWN " + x);
+    out[p.name] = cut.length > 0 && !p.trap ? { dies: "noconnection" } : { gets: [...cut.map((x) => "EXIT " + x), ...downs].sort() };
+  }
+  return out;
+}`,
+    },
+  },
+  {
+    why: "predictSplit that forgets the other side also sees the link break",
+    fails: "l13-ex1-tests",
+    cells: {
+      "l13-ex1-solution": `function predictSplit(t: Topology): Record<string, Fate> {
+  const nodeOf = new Map(t.procs.map((p) => [p.name, p.node]));
+  const side = (name: string) => t.groups.findIndex((g) => g.includes(nodeOf.get(name)!));
+  const traps = new Map(t.procs.map((p) => [p.name, p.trap]));
+  const dead = new Set<string>();
+  const gets = new Map(t.procs.map((p) => [p.name, [] as string[]]));
+  const queue: [string, "EXIT" | "DOWN", string][] = [];
+  for (const [a, b] of t.links) if (side(a) !== side(b)) queue.push([a, "EXIT", b]);
+  for (const [w, target] of t.monitors) if (side(w) !== side(target)) queue.push([w, "DOWN", target]);
+  while (queue.length > 0) {
+    const [to, kind, from] = queue.shift()!;
+    if (dead.has(to)) continue;
+    if (kind === "DOWN" || traps.get(to)) { gets.get(to)!.push(kind + " " + from); continue; }
+    dead.add(to);
+    for (const [a, b] of t.links) {
+      const other = a === to ? b : b === to ? a : undefined;
+      if (other !== undefined && other !== from && side(other) === side(to)) queue.push([other, "EXIT", to]);
+    }
+    for (const [w, target] of t.monitors) if (target === to && side(w) === side(to)) queue.push([w, "DOWN", to]);
+  }
+  const out: Record<string, Fate> = {};
+  for (const p of t.procs) out[p.name] = dead.has(p.name) ? { dies: "noconnection" } : { gets: gets.get(p.name)!.sort() };
+  return out;
+}`,
+    },
+  },
+  {
+    why: "a watcher that registers once and never watches the holder: the singleton does not move",
+    fails: "l13-ex2-tests",
+    cells: {
+      "l13-ex2-solution": `function watcher(name: string, work: () => Generator<unknown, unknown, unknown>) {
+  return function* () {
+    const mine = spawn(work);
+    if (Global.registerName(name, mine) !== "yes") exit(mine, "kill");
+    yield* receive(() => false);
+  };
+}`,
+    },
+  },
+];
+
+describe("lesson 13: wrong solutions lose the points of their exercise", () => {
+  it.each(LESSON_13.map((w, i) => [w.why, w, i] as const))("%s", async (_why, w, i) => {
+    const scores = await gradeWrong("13-distribution", w, i);
+    for (const [id, [score, max]] of Object.entries(scores)) {
+      if (id === w.fails) expect(score, id).toBe(0);
+      else expect(score, id).toBe(max);
+    }
+  }, 120_000);
+});

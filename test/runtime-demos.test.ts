@@ -1,6 +1,7 @@
 /** The one-call demos do what their lesson sentence claims (the text is a claim a test checks). */
 import { beforeEach, describe, expect, it } from "vitest";
-import { Runtime, setRuntime, demoOneForOne, demoOneForAll, demoRestForOne, demoRestartTypes, demoIntensity, demoCascade, demoDynamic, demoPartitionSupervisor, demoTaskSupervisor, getRuntime, type DemoResult } from "../runtime/index.js";
+import { Runtime, setRuntime, demoOneForOne, demoOneForAll, demoRestForOne, demoRestartTypes, demoIntensity, demoCascade, demoDynamic, demoPartitionSupervisor, demoTaskSupervisor, demoNetsplit, node, getRuntime, JUPYTER_DISPLAY, type DemoResult } from "../runtime/index.js";
+import { registerWidgetRenderers } from "../widgets/renderers.js";
 
 beforeEach(() => {
   setRuntime(new Runtime({ clock: "virtual" }));
@@ -103,5 +104,41 @@ describe("restart events", () => {
     const restarts = d.events.filter((e) => e.type === "restart") as Array<{ reaction?: number; id: string }>;
     expect(restarts.map((e) => e.id)).toEqual(["a", "b", "c"]);
     expect(new Set(restarts.map((e) => e.reaction))).toEqual(new Set([1]));
+  });
+});
+
+describe("demoNetsplit", () => {
+  it("one singleton, two during the split, one again after the heal; drawn as three stages", () => {
+    const d = demoNetsplit();
+    expect(node()).toBe("a@lab");                                   // it named this node
+    expect(d.stages).toHaveLength(3);
+    const holders = d.stages.map((s) => new Set(s.view.globals.filter((g) => g.name === ":demo_singleton").map((g) => g.pid)).size);
+    expect(holders).toEqual([1, 2, 1]);
+    // during the split each side sees its own holder: b's on b only, c's on a and c
+    const during = d.stages[1]!.view.globals;
+    expect(during.map((g) => g.seenBy.length).sort()).toEqual([1, 2]);
+    expect(d.events.filter((e) => e.includes(":global name clash"))).toHaveLength(1);
+    expect(d.events.filter((e) => e.startsWith("singleton started"))).toHaveLength(2);
+    expect(d.lesson).toMatch(/2 were started/);
+    // The killed one is dead, the kept one alive.
+    const clash = d.events.find((e) => e.includes("clash"))!;
+    const [, kept, killed] = /kept (\S+), killed (\S+)/.exec(clash)!;
+    const byLabel = new Map(getRuntime().processes().map((p) => [p.label, p]));
+    expect(byLabel.get(kept!)?.alive).toBe(true);
+    expect(byLabel.has(killed!)).toBe(false);
+    // A second run uses fresh nodes and a fresh name, in the same cluster.
+    const again = demoNetsplit();
+    expect(again.stages[0]!.view.nodes.map((n) => n.name)).toContain("demo_b2@lab");
+    expect(again.stages[0]!.view.globals.some((g) => g.name === ":demo_singleton2")).toBe(true);
+  });
+
+  it("renders the three stages in one Mermaid chart and one SVG, with the account as text", () => {
+    registerWidgetRenderers();
+    const bundle = demoNetsplit()[JUPYTER_DISPLAY]();
+    const mermaid = bundle["text/vnd.mermaid"] as string;
+    expect(mermaid.match(/subgraph stage_\d/g)).toEqual(["subgraph stage_0", "subgraph stage_1", "subgraph stage_2"]);
+    expect(mermaid).toContain("x-. cut .-x");
+    expect((bundle["image/svg+xml"] as string).match(/<svg x="0"/g)).toHaveLength(3);
+    expect(bundle["text/plain"]).toMatch(/^A global singleton in a net split: during the split/);
   });
 });

@@ -6,7 +6,7 @@ import { bigTree, shopAfter, shopBefore, shopEvents, shopProcesses, shopSamples 
 describe("widgets/index.ts", () => {
   it("exports the learner-facing functions, and only values a notebook should see as globals", () => {
     expect(Object.keys(widgets).sort()).toEqual([
-      "control", "live", "mailboxChart", "memoryChart", "metricsChart", "processTable", "restartsChart", "sequenceDiagram", "strategyLab", "treeDiagram", "treeDiff",
+      "clusterDiagram", "control", "live", "mailboxChart", "memoryChart", "metricsChart", "processTable", "restartsChart", "sequenceDiagram", "strategyLab", "treeDiagram", "treeDiff",
     ]);
   });
 

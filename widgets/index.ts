@@ -14,6 +14,7 @@ import { registerWidgetRenderers } from "./renderers.js";
 import { ensureTargets } from "./jupyter/model.js";
 
 export { treeDiagram } from "./tree-diagram.js";
+export { clusterDiagram } from "./cluster-diagram.js";
 export { treeDiff } from "./tree-diff.js";
 export { sequenceDiagram } from "./sequence-diagram.js";
 export { processTable } from "./process-table.js";
@@ -23,6 +24,7 @@ export { control } from "./control.js";
 export { strategyLab } from "./strategy-lab.js";
 
 export type { TreeDiagramOptions, TreeDiagram } from "./tree-diagram.js";
+export type { ClusterDiagram, ClusterDiagramOptions, ClusterView } from "./cluster-diagram.js";
 export type { TreeDiff, TreeChange, ChangeKind } from "./tree-diff.js";
 export type { SequenceOptions, SequenceDiagram } from "./sequence-diagram.js";
 export type { ProcessTableOptions, ProcessTable, ProcessRow } from "./process-table.js";

@@ -14,6 +14,7 @@ import { toEvents, toSnapshot } from "./sources.js";
 import { treeDiagram } from "./tree-diagram.js";
 import { treeDiff } from "./tree-diff.js";
 import { MIME } from "./widget.js";
+import { clusterStages, type ClusterView } from "./cluster-diagram.js";
 
 /** What `runtime/demos.ts` returns: a tree before and after one action, and the events in between. */
 interface DemoLike {
@@ -40,6 +41,13 @@ export function demoBundle(value: unknown): MimeBundle {
   return { ...diff.bundle, [MIME.text]: summary ? `${summary}\n\n${diff.text}` : diff.text };
 }
 
+/** demoNetsplit: the cluster at each stage, one picture under the other, with the demo's account as the text. */
+export function netsplitBundle(value: unknown): MimeBundle {
+  const demo = value as { title: string; stages: Array<{ label: string; view: ClusterView }>; summary(): string };
+  const pictures = clusterStages(demo.stages, demo.title);
+  return { ...pictures.bundle, [MIME.text]: `${demo.summary()}\n\n${pictures.bundle[MIME.text] as string}` };
+}
+
 export function registerWidgetRenderers(): void {
   registerRenderer("supervisor", (value) => treeDiagram(value as never).bundle);
   registerRenderer("snapshot", (value) => treeDiagram(value as never).bundle);
@@ -47,4 +55,5 @@ export function registerWidgetRenderers(): void {
   registerRenderer("events", (value) => sequenceDiagram(toEvents(value, "events")).bundle);
   registerRenderer("metrics", (value) => metricsChart(value).bundle);
   registerRenderer("demo", demoBundle);
+  registerRenderer("netsplit", netsplitBundle);
 }

@@ -7,6 +7,9 @@
  */
 import type { PidString, RuntimeEvent, RuntimeEventType, TreeNode, TreeSnapshot } from "../runtime/observe.js";
 import { toEvents } from "./sources.js";
+import { Runtime } from "../runtime/runtime.js";
+import { getRuntime } from "../runtime/default.js";
+import { existingCluster } from "../runtime/nodes.js";
 import { el, FONT_SIZE, num, svgDocument, textBlock, textWidth } from "./svg.js";
 import { escapeMermaid, formatCount, formatMs, padEnd, padStart, plural, truncate } from "./text.js";
 import { asciiCaption } from "./tree-diagram.js";
@@ -27,6 +30,13 @@ export interface SequenceOptions {
   maxParticipants?: number;
   /** A snapshot whose child ids name the lifelines (events only carry registered names). */
   tree?: TreeSnapshot;
+  /**
+   * With several nodes (runtime/net.ts): group the lifelines by node and draw the messages the network lost
+   * (a netsplit, a lost connection, `setLoss`). Default: on when the runtime has nodes.
+   */
+  nodes?: boolean;
+  /** The runtime whose nodes to use (default: the running one, else the default runtime). */
+  runtime?: Runtime;
 }
 
 export const DEFAULT_LAST = 60;
@@ -40,7 +50,7 @@ const OUTSIDE = "outside";
 const CODE_SERVER = "code server";
 const OTHERS = "others";
 
-type ArrowStyle = "send" | "signal" | "spawn" | "restart";
+type ArrowStyle = "send" | "signal" | "spawn" | "restart" | "lost";
 type NoteStyle = "start" | "exit" | "report" | "code" | "failed";
 
 type Step =
@@ -52,6 +62,7 @@ const ARROW_LOOK: Record<ArrowStyle, { stroke: string; dash?: string; mermaid: s
   signal: { stroke: "#c62828", dash: "6 4", mermaid: "--x", tag: "signal" },
   spawn: { stroke: "#2e7d32", dash: "3 3", mermaid: "-)", tag: "spawn" },
   restart: { stroke: "#e65100", mermaid: "->>", tag: "restart" },
+  lost: { stroke: "#9e9e9e", dash: "2 3", mermaid: "--)", tag: "lost" },
 };
 
 const NOTE_LOOK: Record<NoteStyle, { fill: string; stroke: string; text: string; tag: string }> = {
@@ -94,11 +105,15 @@ function involves(e: RuntimeEvent): string[] {
   }
 }
 
+/** A message the network lost, drawn as a send that does not arrive (see `NetEvent` "lost"). */
+type LostSend = Extract<RuntimeEvent, { type: "send" }> & { lost: "loss" | "noconnection" };
+
 function toStep(e: RuntimeEvent): Step {
   const cut = (s: string) => truncate(s, MAX_TEXT);
   const term = (s: string) => truncate(s, MAX_TERM);
   switch (e.type) {
     case "send":
+      if ("lost" in e) return { kind: "arrow", style: "lost", from: e.from ?? OUTSIDE, to: e.to, text: `✗ lost (${(e as LostSend).lost}) ${term(e.msg)}`, t: e.t };
       return { kind: "arrow", style: "send", from: e.from ?? OUTSIDE, to: e.to, text: term(e.msg), t: e.t };
     case "signal":
       return { kind: "arrow", style: "signal", from: e.from ?? OUTSIDE, to: e.to, text: `EXIT ${term(e.reason)}`, t: e.t };
@@ -139,9 +154,11 @@ interface Plan {
   labels: Map<string, string>;
   omittedBefore: number;
   caption: string;
+  /** Lifelines by node, in drawing order (empty with one node). */
+  groups: Array<{ node: string; lanes: string[] }>;
 }
 
-function plan(events: RuntimeEvent[], options: SequenceOptions): Plan {
+function plan(events: RuntimeEvent[], options: SequenceOptions, nodeOf: ((lane: string) => string | null) | null = null): Plan {
   const names = namesOf(events, options.tree);
   const wanted = options.pids ? new Set(options.pids) : null;
   const pidMatches = (pid: string) => wanted!.has(pid) || (names.has(pid) && wanted!.has(names.get(pid)!));
@@ -192,10 +209,20 @@ function plan(events: RuntimeEvent[], options: SequenceOptions): Plan {
     const name = names.get(k);
     labels.set(k, k === OTHERS ? name! : name && name !== k ? `${truncate(name, 24)} ${k}` : k);
   }
+  const groups: Plan["groups"] = [];
+  if (nodeOf) {
+    for (const k of lanes) {
+      const n = nodeOf(k) ?? "";
+      const g = groups.find((x) => x.node === n);
+      if (g) g.lanes.push(k);
+      else groups.push({ node: n, lanes: [k] });
+    }
+    lanes = groups.flatMap((g) => g.lanes);
+  }
   const span = kept.length > 0 ? `from t=${formatMs(kept[0]!.t)} to t=${formatMs(kept[kept.length - 1]!.t)}` : "(no events in the window)";
   const omitted = windowed.length - kept.length;
   const caption = `Sequence of ${plural(kept.length, "event")} ${span}${omitted > 0 ? ` - ${formatCount(omitted)} earlier not shown` : ""}`;
-  return { steps, lanes, labels, omittedBefore: omitted, caption };
+  return { steps, lanes, labels, omittedBefore: omitted, caption, groups };
 }
 
 // ---------------------------------------------------------------- Mermaid
@@ -203,7 +230,15 @@ function plan(events: RuntimeEvent[], options: SequenceOptions): Plan {
 function sequenceMermaid(p: Plan): string {
   const id = new Map(p.lanes.map((k, i) => [k, `p${i}`]));
   const out = ["---", `title: ${asciiCaption(p.caption)}`, "---", "sequenceDiagram"];
-  for (const k of p.lanes) out.push(`  participant ${id.get(k)} as ${escapeMermaid(p.labels.get(k)!)}`);
+  if (p.groups.length > 0) {
+    for (const g of p.groups) {
+      if (g.node) out.push(`  box rgba(33,150,243,0.08) ${escapeMermaid(g.node)}`);
+      for (const k of g.lanes) out.push(`  ${g.node ? "  " : ""}participant ${id.get(k)} as ${escapeMermaid(p.labels.get(k)!)}`);
+      if (g.node) out.push("  end");
+    }
+  } else {
+    for (const k of p.lanes) out.push(`  participant ${id.get(k)} as ${escapeMermaid(p.labels.get(k)!)}`);
+  }
   if (p.omittedBefore > 0 && p.lanes.length > 0) {
     const span = p.lanes.length > 1 ? `${id.get(p.lanes[0]!)},${id.get(p.lanes[p.lanes.length - 1]!)}` : id.get(p.lanes[0]!);
     out.push(`  Note over ${span}: ${escapeMermaid(`… ${plural(p.omittedBefore, "earlier event")} not shown`)}`);
@@ -266,7 +301,8 @@ function sequenceSvg(p: Plan): { svg: string; width: number; height: number } {
   }
   const width = (xs[n - 1] ?? MARGIN + TIME_COL) + rightRoom + MARGIN;
 
-  const top = MARGIN + 28;
+  const grouped = p.groups.some((g) => g.node);
+  const top = MARGIN + 28 + (grouped ? 20 : 0);
   const parts: string[] = [];
   const rows: string[] = [];
   let y = top + HEAD_H + 18;
@@ -306,6 +342,19 @@ function sequenceSvg(p: Plan): { svg: string; width: number; height: number } {
     }
   }
   const bottom = y - 8;
+  if (grouped) {
+    // One band per node behind its lifelines, named at the top.
+    for (const g of p.groups) {
+      if (!g.node) continue;
+      const first = index.get(g.lanes[0]!)!;
+      const last = index.get(g.lanes[g.lanes.length - 1]!)!;
+      const x0 = xs[first]! - headW[first]! / 2 - 6;
+      const x1 = xs[last]! + headW[last]! / 2 + 6;
+      parts.push(el("g", { class: "node" },
+        el("rect", { x: x0, y: top - 22, width: x1 - x0, height: bottom - top + 30, rx: 6, fill: "#f3f8fe", stroke: "#90caf9", "stroke-width": 1 }) +
+        textBlock(x0 + 6, top - 8, [{ text: g.node, bold: true }], { size: 11, fill: "#1565c0" })));
+    }
+  }
   for (let i = 0; i < n; i++) {
     const k = p.lanes[i]!;
     const w = headW[i]!;
@@ -340,12 +389,13 @@ function arrowHead(x: number, y: number, dir: number, style: ArrowStyle, color: 
 
 function sequenceText(p: Plan): string {
   const out = [p.caption];
+  for (const g of p.groups) if (g.node) out.push(`  ${g.node}: ${g.lanes.map((k) => p.labels.get(k)!).join(", ")}`);
   if (p.omittedBefore > 0) out.push(`  … ${plural(p.omittedBefore, "earlier event")} not shown`);
   const who = (k: string) => p.labels.get(k)!;
   for (const s of p.steps) {
     const time = padStart(formatMs(s.t), 11);
     if (s.kind === "arrow") {
-      const arrow = s.style === "signal" ? "-x" : "->";
+      const arrow = s.style === "signal" ? "-x" : s.style === "lost" ? "-/" : "->";
       out.push(`${time}  ${padEnd(ARROW_LOOK[s.style].tag, 7)} ${who(s.from)} ${arrow} ${who(s.to)}  ${s.text}`);
     } else {
       out.push(`${time}  ${padEnd(NOTE_LOOK[s.style].tag, 7)} ${who(s.over)}  ${s.text}`);
@@ -374,10 +424,51 @@ export class SequenceDiagram extends Widget {
  * @example sequenceDiagram(runtime.events.all(), { from: 0, to: 5_000 })
  */
 export function sequenceDiagram(events?: RuntimeEvent[] | { all(): RuntimeEvent[] }, options: SequenceOptions = {}): SequenceDiagram {
-  const p = plan(toEvents(events, "sequenceDiagram"), options);
+  let list = toEvents(events, "sequenceDiagram");
+  let nodeOf: ((lane: string) => string | null) | null = null;
+  const cluster = options.nodes === false ? undefined : existingCluster(options.runtime ?? Runtime.active ?? getRuntime());
+  if (cluster && cluster.nodes.size > 1) {
+    const byTag = new Map([...cluster.nodes.values()].map((n) => [n.tag, n.name]));
+    nodeOf = (lane) => {
+      const m = /^<(\d+)\.\d+\.\d+>$/.exec(lane);
+      return m ? byTag.get(Number(m[1])) ?? null : null;
+    };
+    list = withLost(list, cluster.events);
+  }
+  const p = plan(list, options, nodeOf);
   const { svg, width, height } = sequenceSvg(p);
   return new SequenceDiagram(
     p.steps.length,
     bundleOf({ native: [MIME.mermaid, sequenceMermaid(p)], svg, width, height, text: sequenceText(p) }),
   );
+}
+
+/** The events with the network's lost messages (those between two known processes) merged in by time. */
+function withLost(events: RuntimeEvent[], net: ReadonlyArray<{ type: string; t: number }>): RuntimeEvent[] {
+  const lost: LostSend[] = [];
+  for (const e of net) {
+    if (e.type !== "lost") continue;
+    const l = e as unknown as { t: number; msg: string; why: "loss" | "noconnection"; fromPid?: string; toPid?: string };
+    if (l.fromPid && l.toPid) lost.push({ type: "send", t: l.t, from: l.fromPid, to: l.toPid, msg: l.msg, lost: l.why });
+  }
+  if (lost.length === 0) return events;
+  const out: RuntimeEvent[] = [];
+  // A lost message replaces its own send event (traced messages), else it goes in at its time.
+  const place = (l: LostSend): void => {
+    for (let j = out.length - 1; j >= 0 && out[j]!.t === l.t; j--) {
+      const e = out[j]!;
+      if (e.type === "send" && !("lost" in e) && e.from === l.from && e.to === l.to && e.msg === l.msg) {
+        out[j] = l;
+        return;
+      }
+    }
+    out.push(l);
+  };
+  let i = 0;
+  for (const e of events) {
+    while (i < lost.length && lost[i]!.t < e.t) place(lost[i++]!);
+    out.push(e);
+  }
+  while (i < lost.length) place(lost[i++]!);
+  return out;
 }

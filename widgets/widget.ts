@@ -31,7 +31,8 @@ export type WidgetKind =
   | "memory-chart"
   | "mailbox-chart"
   | "metrics-chart"
-  | "live";
+  | "live"
+  | "cluster";
 
 /** What a renderer produces before the PNG is made. */
 export interface Drawing {
