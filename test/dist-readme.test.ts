@@ -1,6 +1,6 @@
 /**
  * The README's Distribution cell is a claim: run with the runtime's and the widgets' exports in scope (as the
- * kernel puts them), it draws the picture the README shows (docs/distribution-cluster.svg), and the shell
+ * kernel puts them), it draws the picture the README shows (lab/screenshots/distribution-cluster.svg), and the shell
  * gets the `DOWN ... noconnection` the comment promises. Set UPDATE_README_PICTURE=1 to redraw the picture.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -11,7 +11,7 @@ import * as runtime from "../runtime/index.js";
 import * as widgets from "../widgets/index.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const PICTURE = path.join(ROOT, "docs", "distribution-cluster.svg");
+const PICTURE = path.join(ROOT, "lab", "screenshots", "distribution-cluster.svg");
 
 it("the Distribution cell runs and draws the README's picture", async () => {
   const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
