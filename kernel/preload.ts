@@ -52,9 +52,6 @@ export const DEFAULT_MODULES = (): { label: string; url: URL }[] => [
 const existingGlobals = new Set(Object.getOwnPropertyNames(globalThis));
 
 export async function preload(options: PreloadOptions): Promise<PreloadResult> {
-  const notes: string[] = [];
-  const modules: PreloadedModule[] = [];
-  const taken = new Set<string>();
   const specs = options.modules ?? DEFAULT_MODULES();
   const loaded = await Promise.all(
     specs.map(async (s) => {
@@ -65,12 +62,35 @@ export async function preload(options: PreloadOptions): Promise<PreloadResult> {
       }
     }),
   );
-  for (const { s, ns, error } of loaded) {
-    const m: PreloadedModule = { label: s.label, path: fileURLToPath(s.url), loaded: !!ns, values: [], skipped: [] };
+  return installScope(
+    loaded.map(({ s, ns, error }) => ({ label: s.label, path: fileURLToPath(s.url), ns, error })),
+    options,
+  );
+}
+
+/** A module as loaded (by Node's `import()`, or statically by the browser kernel's bundle): its namespace or why not. */
+export interface LoadedModule {
+  label: string;
+  path: string;
+  ns?: Record<string, unknown>;
+  error?: string;
+}
+
+/**
+ * Makes loaded modules the notebook's scope: their exports become globals, the runtime gets the kernel's
+ * runtime (virtual clock, the interrupt guard), reports and live views go to the running cell. Shared by the
+ * Node kernel (`preload`) and the browser kernel (`kernel/browser/worker.ts`), so both have the same scope.
+ */
+export async function installScope(loaded: LoadedModule[], options: Omit<PreloadOptions, "modules">): Promise<PreloadResult> {
+  const notes: string[] = [];
+  const modules: PreloadedModule[] = [];
+  const taken = new Set<string>();
+  for (const { label, path, ns, error } of loaded) {
+    const m: PreloadedModule = { label, path, loaded: !!ns, values: [], skipped: [] };
     modules.push(m);
     if (!ns) {
       m.error = error;
-      notes.push(`${s.label}: not loaded (${firstLine(error ?? "")}); its names are not in scope.`);
+      notes.push(`${label}: not loaded (${firstLine(error ?? "")}); its names are not in scope.`);
       continue;
     }
     m.namespace = ns;
@@ -84,7 +104,7 @@ export async function preload(options: PreloadOptions): Promise<PreloadResult> {
       taken.add(name);
       m.values.push(name);
     }
-    if (m.skipped.length) notes.push(`${s.label}: ${m.skipped.join(", ")} not made global (would hide a JavaScript global).`);
+    if (m.skipped.length) notes.push(`${label}: ${m.skipped.join(", ")} not made global (would hide a JavaScript global).`);
   }
 
   let settle: (() => unknown) | null = null;
