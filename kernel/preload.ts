@@ -11,8 +11,10 @@
  * offers a `Logger`, its crash and supervisor reports are shown in the running cell's output (`reports.ts`).
  */
 import { fileURLToPath } from "node:url";
-import type { DisplaySink } from "../widgets/display-sink.js";
+import { setDisplaySink, type DisplaySink } from "../widgets/display-sink.js";
 import { output } from "./output.js";
+// Static imports (not loaded on demand): the browser kernel's bundle must contain them (kernel/browser/worker.ts).
+import { installReports, type LoggerLike } from "./reports.js";
 
 export interface PreloadedModule {
   label: string;
@@ -56,7 +58,7 @@ export async function preload(options: PreloadOptions): Promise<PreloadResult> {
   const loaded = await Promise.all(
     specs.map(async (s) => {
       try {
-        return { s, ns: (await import(s.url.href)) as Record<string, unknown> };
+        return { s, ns: (await import(/* webpackIgnore: true */ s.url.href)) as Record<string, unknown> };
       } catch (err) {
         return { s, error: err instanceof Error ? err.message : String(err) };
       }
@@ -142,8 +144,7 @@ export async function installScope(loaded: LoadedModule[], options: Omit<Preload
   const runtimeLogger = rt?.Logger as { addHandler?: unknown } | undefined;
   if (runtimeLogger && typeof runtimeLogger.addHandler === "function") {
     try {
-      const { installReports } = (await import("./reports.js")) as typeof import("./reports.js");
-      installReports(runtimeLogger as import("./reports.js").LoggerLike);
+      installReports(runtimeLogger as LoggerLike);
     } catch (err) {
       notes.push(`runtime: crash reports are not shown (${firstLine(err instanceof Error ? err.message : String(err))}).`);
     }
@@ -151,7 +152,6 @@ export async function installScope(loaded: LoadedModule[], options: Omit<Preload
 
   // Widgets' live views send their updates through the kernel.
   try {
-    const { setDisplaySink } = (await import("../widgets/display-sink.js")) as { setDisplaySink: (s: DisplaySink | null) => void };
     setDisplaySink({
       display(bundle, opts = {}) {
         const transient = opts.displayId ? { display_id: opts.displayId } : {};
