@@ -43,6 +43,8 @@ const NODE_SHIMS = {
   'node:util': shim('util.js'),
   'node:url': shim('url.js'),
   'node:module': shim('module.js'),
+  'node:fs': shim('fs.js'),
+  'node:path': require.resolve('path-browserify'),
   'node:assert/strict': shim('assert-strict.js'),
   'node:assert': shim('assert.js'),
 };
@@ -86,6 +88,34 @@ function writeSettingsIndex() {
   mkdirSync(path.join(SITE, 'api', 'translations'), { recursive: true });
   writeFileSync(path.join(SITE, 'api', 'translations', 'all.json'), JSON.stringify({ data: { en: { displayName: 'English', nativeName: 'English' } }, message: '' }));
   writeFileSync(path.join(SITE, 'api', 'translations', 'en.json'), JSON.stringify({ data: {}, message: '' }));
+}
+
+/**
+ * What the language service in the worker reads, fetched when completion or help is first asked for: TypeScript's
+ * libraries (ES2023 and the DOM, as the Node kernel uses without @types/node) and the declarations of the runtime,
+ * the widgets and the cell API, under /otp-lab/ as if installed there.
+ */
+function writeTypes() {
+  const files = {};
+  const tsLib = path.join(ROOT, 'node_modules', 'typescript', 'lib');
+  const libs = new Set();
+  const addLib = name => {
+    if (libs.has(name)) return;
+    libs.add(name);
+    const text = readFileSync(path.join(tsLib, name), 'utf8');
+    files[`/otp-lab/node_modules/typescript/lib/${name}`] = text;
+    for (const m of text.matchAll(/<reference lib="([^"]+)"/g)) addLib(`lib.${m[1].toLowerCase()}.d.ts`);
+  };
+  for (const name of ['lib.es2023.d.ts', 'lib.dom.d.ts', 'lib.es2023.full.d.ts']) addLib(name);
+  const dts = dir => readdirSync(dir).flatMap(f => {
+    const p = path.join(dir, f);
+    return statSync(p).isDirectory() ? dts(p) : f.endsWith('.d.ts') ? [p] : [];
+  });
+  for (const f of [...dts(path.join(ROOT, 'dist', 'runtime')), ...dts(path.join(ROOT, 'dist', 'widgets')), ...dts(path.join(ROOT, 'dist', 'kernel')).filter(f => path.dirname(f) === path.join(ROOT, 'dist', 'kernel'))]) {
+    files[`/otp-lab/${path.relative(ROOT, f).split(path.sep).join('/')}`] = readFileSync(f, 'utf8');
+  }
+  files['/otp-lab/package.json'] = JSON.stringify({ name: 'otp-lab', type: 'module' });
+  writeFileSync(path.join(BUILD, 'otp-lab-types.json'), JSON.stringify(files));
 }
 
 function writeLessons() {
@@ -211,6 +241,7 @@ await runRspack(
     rules: [{ test: /[\\/]dist[\\/]/, parser: { url: false } }],
   }),
 );
+writeTypes();
 const lessons = writeLessons();
 writePages();
 console.log(`otp-lab site build: ${path.relative(process.cwd(), SITE) || '.'} written (${lessons} lessons, ${source ? 'source' : 'student'} versions) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

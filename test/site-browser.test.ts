@@ -237,6 +237,29 @@ describe("the static site in Chromium (JupyterLite + the otp-lab browser kernel)
     expect(pageErrors).toEqual([]);
   }, 400_000);
 
+  it("completes and shows help from the TypeScript language service in the worker, with the runtime's doc comments", async () => {
+    const r = await page.evaluate(async () => {
+      const kernel = await (window as any).jupyterapp.serviceManager.kernels.startNew({ name: "otp-lab" });
+      try {
+        await kernel.requestExecute({ code: "const counterPid = spawn(function* () {});" }).done;
+        const members = (await kernel.requestComplete({ code: "Supervisor.sta", cursor_pos: 14 })).content;
+        const names = (await kernel.requestComplete({ code: "counterP", cursor_pos: 8 })).content;
+        const info = (await kernel.requestInspect({ code: "spawnLink", cursor_pos: 5, detail_level: 0 })).content;
+        const help = (await kernel.requestExecute({ code: "GenServer.call?" }).done).content;
+        return { members, names, info, help };
+      } finally {
+        await kernel.shutdown();
+      }
+    });
+    expect(r.members.matches).toEqual(expect.arrayContaining(["startLink", "startChild"]));
+    expect(r.members.cursor_start).toBe(11);
+    // A name a cell declared: the language service knows the executed cells.
+    expect(r.names.matches).toContain("counterPid");
+    expect(r.info.found).toBe(true);
+    expect(r.info.data["text/plain"]).toMatch(/function spawnLink\(/);
+    expect(r.help.payload[0].data["text/plain"]).toMatch(/call\(server: Dest, request: Term/);
+  }, 120_000);
+
   it("interrupts: a loop of awaits stops and keeps the kernel's state; a loop that never awaits restarts the worker with a message", async () => {
     const r = await page.evaluate(async () => {
       const lab = (window as any).jupyterapp;

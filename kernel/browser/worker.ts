@@ -9,8 +9,10 @@
  *     global scope semantics, same V8 stack frames;
  *   - `import` in a cell loads only the modules bundled here (`node:assert`, `node:assert/strict`, `assert`);
  *     there is no file system or npm to load from;
- *   - no type check before a cell runs and no TypeScript language service: the compiler strips types, and
- *     completion offers the names in scope (see the README's "In the browser" section);
+ *   - no type check before a cell runs (the compiler strips types); completion and help come from the same
+ *     TypeScript language service as in the Node kernel (`language-service.ts`), over a virtual file system of
+ *     TypeScript's libraries and the runtime's declarations that the site serves (`otp-lab-types.json`), fetched
+ *     when completion or help is first asked for, so that it costs nothing to a learner who never asks;
  *   - interrupt: when the page is cross-origin isolated, the main thread sets a flag in a `SharedArrayBuffer` and
  *     the cell stops at its next step (an `await`, or a process step of the runtime); otherwise, and for a loop
  *     that never yields, the page restarts this worker (`lab/site/kernel.js`).
@@ -36,6 +38,7 @@ import { compileCell } from "../transform.js";
 import { isComplete } from "../is-complete.js";
 import { commInfo, receiveCommClose, receiveCommMsg, receiveCommOpen } from "../comm.js";
 import { installControlChannel } from "../control-channel.js";
+import { CellLanguageService } from "../language-service.js";
 
 interface WorkerScope {
   postMessage(message: unknown, transfer?: unknown[]): void;
@@ -44,10 +47,10 @@ interface WorkerScope {
 const scope = globalThis as unknown as WorkerScope;
 
 type Request =
-  | { id: number; type: "init"; interrupt?: SharedArrayBuffer }
+  | { id: number; type: "init"; interrupt?: SharedArrayBuffer; typesUrl?: string }
   | { id: number; type: "execute"; code: string; silent?: boolean; storeHistory?: boolean }
   | { id: number; type: "complete"; code: string; cursor: number }
-  | { id: number; type: "inspect"; code: string; cursor: number }
+  | { id: number; type: "inspect"; code: string; cursor: number; detail?: number }
   | { id: number; type: "is_complete"; code: string }
   | { id: number; type: "comm_info"; target?: string }
   | { id: number; type: "comm"; msgType: "comm_open" | "comm_msg" | "comm_close"; content: Record<string, unknown>; metadata: Record<string, unknown>; buffers: Uint8Array[]; header: Record<string, unknown> };
@@ -68,6 +71,8 @@ const BUILTINS: Record<string, unknown> = {
 };
 
 const RESULT = Symbol("otp-lab.result");
+/** `name?` / `?name`: help, as in the Node kernel (executor.ts). */
+const HELP = /^\s*(\?{1,2})?\s*([\p{L}_$][\p{L}\p{N}_$]*(?:\s*\.\s*[\p{L}_$][\p{L}\p{N}_$]*)*)\s*(\?{1,2})?\s*$/u;
 const NO_RESULT = Symbol.for("otp-lab.no-result");
 
 let interruptFlag: Int32Array | null = null;
@@ -181,12 +186,25 @@ async function execute(req: Extract<Request, { type: "execute" }>): Promise<Reco
   for (const e of output.takePendingErrors()) callbacks.error?.(e);
   takeInterrupt(); // an interrupt sent while idle is not for this cell
   try {
+    const help = HELP.exec(req.code);
+    if (help && (help[1] || help[3])) {
+      const name = help[2]!.replace(/\s+/g, "");
+      const s = await languageService();
+      const info = s ? s.quickInfo(name, name.length, (help[1] ?? help[3])!.length - 1) : { found: false, text: "", markdown: "" };
+      if (!info.found) {
+        callbacks.stream?.("stdout", `Object \`${name}\` not found.\n`);
+        return { status: "ok", execution_count: count, payload: [], user_expressions: {} };
+      }
+      const payload = [{ source: "page", data: { "text/plain": info.text, "text/markdown": info.markdown }, start: 0 }];
+      return { status: "ok", execution_count: count, payload, user_expressions: {} };
+    }
     const compiled = compileCell(ts, req.code, { fileName: "cell.ts" });
     if (!compiled.ok) {
       const content = locatedError("SyntaxError", label, req.code, compiled.errors);
       callbacks.error?.(content);
       return { status: "error", execution_count: count, ...content };
     }
+    if (store) commit(req.code);
     let error: unknown = null;
     let value: unknown;
     try {
@@ -226,6 +244,86 @@ function isNoResult(v: unknown): boolean {
   return typeof v === "object" && v !== null && NO_RESULT in v;
 }
 
+/** Where the worker's language service finds its files: fetched once (see init's `typesUrl`). */
+let typesUrl: string | null = null;
+/** Cells that compiled, in order: what the language service must know (as `commit` in the Node kernel). */
+const committed: string[] = [];
+let service: CellLanguageService | null = null;
+let serviceLoading: Promise<CellLanguageService | null> | null = null;
+const PRELOADED = [
+  { path: "/otp-lab/dist/runtime/index.js", label: "runtime" },
+  { path: "/otp-lab/dist/widgets/index.js", label: "widgets" },
+  { path: "/otp-lab/dist/kernel/cell-api.js", label: "kernel" },
+];
+
+/** A read-only `ts.sys` over the fetched files: all the language service reads from. */
+function virtualSys(files: Map<string, string>): TS.System {
+  const dirs = new Set<string>();
+  for (const f of files.keys()) for (let d = f.slice(0, f.lastIndexOf("/")); d; d = d.slice(0, d.lastIndexOf("/"))) dirs.add(d);
+  dirs.add("/");
+  const base = ts.sys as TS.System | undefined;
+  return {
+    ...(base ?? ({} as TS.System)),
+    args: [],
+    newLine: "\n",
+    useCaseSensitiveFileNames: true,
+    write: () => {},
+    writeFile: () => {},
+    readFile: (p) => files.get(p),
+    fileExists: (p) => files.has(p),
+    directoryExists: (d) => dirs.has(d.replace(/\/$/, "") || "/"),
+    getDirectories: (d) => [...dirs].filter((x) => x.startsWith(d.replace(/\/$/, "") + "/") && !x.slice(d.length + 1).includes("/")).map((x) => x.slice(x.lastIndexOf("/") + 1)),
+    readDirectory: () => [],
+    realpath: (p) => p,
+    resolvePath: (p) => p,
+    createDirectory: () => {},
+    getExecutingFilePath: () => "/otp-lab/node_modules/typescript/lib/typescript.js",
+    getCurrentDirectory: () => "/notebook",
+    exit: () => {},
+  };
+}
+
+/** The language service, loaded on first use; null (with completion by names in scope) if it cannot load. */
+function languageService(): Promise<CellLanguageService | null> {
+  serviceLoading ??= (async () => {
+    if (!typesUrl) return null;
+    try {
+      const files = new Map(Object.entries((await (await fetch(typesUrl)).json()) as Record<string, string>));
+      (globalThis as { __otpLabFiles?: Map<string, string> }).__otpLabFiles = files;
+      (ts as unknown as { setSys(s: TS.System): void }).setSys(virtualSys(files));
+      const s = new CellLanguageService(ts, "/notebook");
+      s.warmUp();
+      s.setPreload(PRELOADED.map((m) => ({ path: m.path, values: scopeResult?.modules.find((x) => x.label === m.label)?.values ?? [] })));
+      for (const code of committed) s.commit(code);
+      service = s;
+      return s;
+    } catch (err) {
+      console.warn("OTP Lab: the language service could not load; completion offers the names in scope", err);
+      return null;
+    }
+  })();
+  return serviceLoading;
+}
+
+function commit(code: string): void {
+  committed.push(code);
+  service?.commit(code);
+}
+
+async function completeRequest(code: string, cursor: number): Promise<Record<string, unknown>> {
+  const s = await languageService();
+  if (!s) return complete(code, cursor);
+  const r = s.completions(code, cursor);
+  return { status: "ok", matches: r.matches, cursor_start: r.start, cursor_end: r.end, metadata: {} };
+}
+
+async function inspectWithService(code: string, cursor: number, detail: number): Promise<Record<string, unknown>> {
+  const s = await languageService();
+  if (!s) return inspectRequest(code, cursor);
+  const r = s.quickInfo(code, cursor, detail);
+  return { status: "ok", found: r.found, data: r.found ? { "text/plain": r.text, "text/markdown": r.markdown } : {}, metadata: {} };
+}
+
 /** Completion without a language service: the names in scope and the members of the object before a dot. */
 function complete(code: string, cursor: number): Record<string, unknown> {
   const before = code.slice(0, cursor);
@@ -263,11 +361,13 @@ function banner(): string {
   for (const m of scopeResult?.modules ?? []) if (m.loaded) lines.push(`  ${m.label}: ${m.values.length} names in scope`);
   lines.push(...(scopeResult?.notes ?? []).map((n) => `  ${n}`));
   lines.push("Cells are compiled, not type-checked, in the browser; the Node kernel (`npm start`) checks types.");
+  lines.push("Help: name? shows documentation; Tab completes.");
   return lines.join("\n");
 }
 
 async function init(req: Extract<Request, { type: "init" }>): Promise<Record<string, unknown>> {
   if (req.interrupt) interruptFlag = new Int32Array(req.interrupt);
+  typesUrl = req.typesUrl ?? null;
   installConsole();
   scopeResult = await installScope(
     [
@@ -334,10 +434,10 @@ scope.onmessage = (event) => {
           content = await execute(req);
           break;
         case "complete":
-          content = complete(req.code, req.cursor);
+          content = await completeRequest(req.code, req.cursor);
           break;
         case "inspect":
-          content = inspectRequest(req.code, req.cursor);
+          content = await inspectWithService(req.code, req.cursor, req.detail ?? 0);
           break;
         case "is_complete":
           content = { ...isComplete(ts, req.code) };

@@ -39,7 +39,7 @@ export class OtpLabKernel extends BaseKernel {
     this._worker = new Worker(new URL('../../dist/kernel/browser/worker.js', import.meta.url), { name: 'otp-lab-kernel' });
     this._worker.onmessage = e => this._onMessage(e.data);
     this._worker.onerror = e => console.error('OTP Lab kernel worker:', e.message ?? e);
-    return this._request({ type: 'init', interrupt: this._sab ?? undefined }).then(info => {
+    return this._request({ type: 'init', interrupt: this._sab ?? undefined, typesUrl: PageConfig.getOption('fullStaticUrl') + '/otp-lab-types.json' }).then(info => {
       this._info = info;
     });
   }
@@ -164,7 +164,7 @@ export class OtpLabKernel extends BaseKernel {
   }
 
   async inspectRequest(content) {
-    return this._request({ type: 'inspect', code: content.code, cursor: content.cursor_pos });
+    return this._request({ type: 'inspect', code: content.code, cursor: content.cursor_pos, detail: content.detail_level });
   }
 
   async isCompleteRequest(content) {

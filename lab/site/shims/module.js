@@ -49,4 +49,9 @@ export class SourceMap {
     return { generatedLine: found[0], generatedColumn: found[1], originalLine: found[2], originalColumn: found[3] };
   }
 }
-export default { SourceMap };
+export default { SourceMap, createRequire };
+
+// There is no require in a worker: callers fall back (the language service then looks for @types/node by path).
+export function createRequire() {
+  return { resolve: spec => { throw new Error(`Cannot resolve ${spec} in the browser`); } };
+}
