@@ -23,7 +23,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const CHROMIUM = "/usr/bin/chromium";
 const SITE = path.join(ROOT, "site");
-const ARTIFACTS = path.join(ROOT, "test", "artifacts", "site");
 const LESSONS = readdirSync(path.join(ROOT, "notebooks")).filter((f) => /^\d\d-.*\.ipynb$/.test(f)).sort();
 
 interface Notebook {
@@ -219,8 +218,14 @@ describe("the static site in Chromium (JupyterLite + the otp-lab browser kernel)
     expect(r.vegaSent).toBeGreaterThan(0);
     expect(r.mermaidDrawn).toBe(r.mermaidSent);
     expect(r.vegaDrawn).toBeGreaterThanOrEqual(r.vegaSent);
-    mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: path.join(ARTIFACTS, "lesson-07.png") });
+    // The README's picture: the lesson in the browser, at its first supervision tree.
+    await page.evaluate(() => {
+      const panel = (window as any).jupyterapp.shell.currentWidget;
+      panel.node.querySelector(".jp-RenderedMermaid")?.scrollIntoView({ block: "center" });
+    });
+    await page.waitForTimeout(500);
+    mkdirSync(path.join(ROOT, "lab", "screenshots"), { recursive: true });
+    await page.screenshot({ path: path.join(ROOT, "lab", "screenshots", "site.png") });
     await page.evaluate(async () => {
       const panel = (window as any).jupyterapp.shell.currentWidget;
       await panel.context.save();
