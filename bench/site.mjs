@@ -12,6 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -31,14 +32,18 @@ const url = `http://127.0.0.1:${server.address().port}/lab/index.html?expose-app
 const nb = JSON.parse(readFileSync(path.join(ROOT, 'notebooks', lesson), 'utf8'));
 const cells = nb.cells.filter(c => c.cell_type === 'code').map(c => (Array.isArray(c.source) ? c.source.join('') : c.source));
 
-const rows = { load: [], bytes: [], first: [], lesson: [], node: [] };
+const rows = { load: [], bytes: [], gzip: [], first: [], lesson: [], node: [] };
 for (let i = 0; i < reps; i++) {
   const profile = mkdtempSync(path.join(tmpdir(), 'otp-lab-bench-site-'));
   const context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu'] });
   let bytes = 0;
+  let gzip = 0;
   context.on('response', async r => {
     try {
-      bytes += (await r.body()).length;
+      const body = await r.body();
+      bytes += body.length;
+      // What a host that compresses (GitHub Pages, Netlify, nginx with gzip on) would send.
+      gzip += gzipSync(body).length;
     } catch {
       // redirects and aborted requests have no body
     }
@@ -50,18 +55,19 @@ for (let i = 0; i < reps; i++) {
   const r = await page.evaluate(async cells => {
     await window.jupyterapp.restored;
     const kernel = await window.jupyterapp.serviceManager.kernels.startNew({ name: 'otp-lab' });
-    await kernel.requestKernelInfo();
+    await kernel.info;
     const ready = performance.now();
     await kernel.requestExecute({ code: '1 + 1' }).done;
     const first = performance.now() - ready;
     const fresh = await window.jupyterapp.serviceManager.kernels.startNew({ name: 'otp-lab' });
-    await fresh.requestKernelInfo();
+    await fresh.info;
     const t = performance.now();
     for (const code of cells) await fresh.requestExecute({ code }).done;
     return { ready, first, lesson: performance.now() - t };
   }, cells);
   rows.load.push(Date.now() - t0 - r.first - r.lesson);
   rows.bytes.push(bytes);
+  rows.gzip.push(gzip);
   rows.first.push(r.first);
   rows.lesson.push(r.lesson);
   await context.close();
@@ -81,7 +87,7 @@ const ms = x => `${Math.round(median(x))} ms`;
 console.log(`| site (headless Chromium), median of ${reps} | value |`);
 console.log('|---|---|');
 console.log(`| cold load of the site to a ready otp-lab kernel (new profile) | ${ms(rows.load)} |`);
-console.log(`| bytes fetched by the cold load and the first cell (uncompressed) | ${(median(rows.bytes) / 1e6).toFixed(1)} MB |`);
+console.log(`| bytes fetched by the cold load and the first cell: uncompressed / gzipped | ${(median(rows.bytes) / 1e6).toFixed(1)} MB / ${(median(rows.gzip) / 1e6).toFixed(1)} MB |`);
 console.log(`| first cell (\`1 + 1\`) after the kernel is ready | ${ms(rows.first)} |`);
 console.log(`| ${lesson}: every cell in order, fresh browser kernel | ${ms(rows.lesson)} |`);
 console.log(`| ${lesson}: \`otp-lab run\` (fresh Node kernel, start-up included) | ${ms(rows.node)} |`);
