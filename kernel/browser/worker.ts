@@ -57,9 +57,6 @@ type Request =
 
 class KeyboardInterrupt extends Error {
   override name = "KeyboardInterrupt";
-  constructor() {
-    super("interrupted");
-  }
 }
 
 /** The modules a cell may import here, as `__otp.import` gives them (namespaces). */
@@ -82,8 +79,26 @@ function takeInterrupt(): boolean {
   Atomics.store(interruptFlag, 0, 0);
   return true;
 }
+/** Repairs registered by the scope (the runtime's scheduler, when a process step is refused): see interrupt.ts. */
+const recoveries: (() => string | null | undefined)[] = [];
+/**
+ * Every step of a cell and of the runtime's processes runs through here: an interrupt refuses the next step. The
+ * step does not start, so no `finally` is skipped (unlike the Node kernel, which stops a step midway), but the
+ * runtime may have chosen the process whose step is refused: its repair runs, as in the Node kernel.
+ */
 const guard = <T>(run: () => T): T => {
-  if (takeInterrupt()) throw new KeyboardInterrupt();
+  if (takeInterrupt()) {
+    const notes: string[] = [];
+    for (const r of recoveries) {
+      try {
+        const note = r();
+        if (note) notes.push(note);
+      } catch {
+        // a repair that fails must not hide the interrupt
+      }
+    }
+    throw new KeyboardInterrupt(["Execution interrupted", ...notes].join("; "));
+  }
   return run();
 };
 
@@ -129,7 +144,7 @@ function post(message: unknown): void {
   scope.postMessage(message);
 }
 
-function callbacksFor(parent: number, allowInput: boolean): ExecuteCallbacks {
+function callbacksFor(parent: number): ExecuteCallbacks {
   return {
     stream: (name, text) => post({ type: "output", parent, kind: "stream", name, text }),
     display: (data, metadata, transient, update) => post({ type: "output", parent, kind: update ? "update_display_data" : "display_data", data: plain(data), metadata, transient }),
@@ -137,7 +152,6 @@ function callbacksFor(parent: number, allowInput: boolean): ExecuteCallbacks {
     result: (data, metadata) => post({ type: "output", parent, kind: "execute_result", data: plain(data), metadata }),
     error: (content) => post({ type: "output", parent, kind: "error", content }),
     comm: (msgType, content, metadata, buffers) => post({ type: "output", parent, kind: "comm", msgType, content: plain(content), metadata, buffers }),
-    ...(allowInput ? {} : {}),
   };
 }
 
@@ -180,7 +194,7 @@ async function execute(req: Extract<Request, { type: "execute" }>): Promise<Reco
   const store = req.storeHistory ?? !silent;
   if (store) count++;
   const label = store ? `Cell In[${count}]` : "Cell";
-  const callbacks = callbacksFor(req.id, false);
+  const callbacks = callbacksFor(req.id);
   output.active = callbacks;
   if (!silent) output.background = callbacks;
   for (const e of output.takePendingErrors()) callbacks.error?.(e);
@@ -375,7 +389,7 @@ async function init(req: Extract<Request, { type: "init" }>): Promise<Record<str
       { label: "widgets", path: "widgets/index.js", ns: widgets as unknown as Record<string, unknown> },
       { label: "kernel", path: "kernel/cell-api.js", ns: cellApi as unknown as Record<string, unknown> },
     ],
-    { guard: (run) => guard(run) },
+    { guard: (run) => guard(run), onRecover: (r) => recoveries.push(r) },
   );
   installControlChannel();
   // Errors thrown by timers or left unhandled after a cell: shown in the running cell, or the next one.
@@ -396,7 +410,7 @@ async function init(req: Extract<Request, { type: "init" }>): Promise<Record<str
 
 function comm(req: Extract<Request, { type: "comm" }>): Record<string, unknown> {
   const message = { content: req.content, metadata: req.metadata, buffers: req.buffers, header: req.header } as unknown as Parameters<typeof receiveCommMsg>[1];
-  const callbacks = output.background ?? callbacksFor(req.id, false);
+  const callbacks = output.background ?? callbacksFor(req.id);
   const previous = output.active;
   output.active = callbacks;
   const run = (fn: () => void) => {

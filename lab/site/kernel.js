@@ -108,7 +108,6 @@ export class OtpLabKernel extends BaseKernel {
       protocol_version: '5.3',
       status: 'ok',
       banner: this._info?.banner ?? 'OTP Lab',
-      help_links: [{ text: 'OTP Lab', url: 'https://github.com/' }],
     };
   }
 
