@@ -302,4 +302,39 @@ describe("the static site in Chromium (JupyterLite + the otp-lab browser kernel)
     expect(spinning.outs.find((o) => o.ename === "KernelRestarted")?.evalue).toMatch(/run the notebook again from the top/);
     expect(JSON.stringify(r.after)).toContain("undefined");
   }, 120_000);
+
+  it("without the COOP/COEP headers (no SharedArrayBuffer) an interrupt restarts the worker, saying why", async () => {
+    const { createSiteServer } = (await import(path.join(ROOT, "dist", "kernel", "site-command.js"))) as typeof import("../kernel/site-command.js");
+    const plain = createSiteServer(SITE, { isolate: false });
+    await new Promise<void>((r) => plain.listen(0, "127.0.0.1", r));
+    const other = await context!.newPage();
+    try {
+      await other.goto(`http://127.0.0.1:${(plain.address() as { port: number }).port}/lab/index.html?expose-app`);
+      await other.waitForFunction(() => (window as any).jupyterapp, undefined, { timeout: 120_000 });
+      const r = await other.evaluate(async () => {
+        await (window as any).jupyterapp.restored;
+        const kernel = await (window as any).jupyterapp.serviceManager.kernels.startNew({ name: "otp-lab" });
+        // A cell first: the interrupt must find the loop running, not still waiting for the worker to start.
+        await kernel.requestExecute({ code: "const before = 1;" }).done;
+        const outs: any[] = [];
+        const f = kernel.requestExecute({ code: "for (;;) await new Promise((r) => setTimeout(r, 1));", stop_on_error: false });
+        f.onIOPub = (m: any) => m.header.msg_type === "error" && outs.push(m.content);
+        await new Promise((r) => setTimeout(r, 500));
+        await kernel.interrupt();
+        const reply = (await f.done).content;
+        const after = (await kernel.requestExecute({ code: "1 + 1" }).done).content.status;
+        await kernel.shutdown();
+        return { isolated: crossOriginIsolated, status: reply.status, outs, after };
+      });
+      expect(r.isolated).toBe(false);
+      expect(r.status).toBe("error");
+      // (JupyterLite's own "Kernel Interrupt" error may come with it: its client cancels the queued requests.)
+      const restarted = r.outs.find((o: { ename: string }) => o.ename === "KernelRestarted");
+      expect(restarted?.evalue).toMatch(/not cross-origin isolated/);
+      expect(r.after).toBe("ok");
+    } finally {
+      await other.close();
+      await new Promise((r) => plain.close(r));
+    }
+  }, 180_000);
 });
