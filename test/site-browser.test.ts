@@ -230,6 +230,14 @@ describe("the static site in Chromium (JupyterLite + the otp-lab browser kernel)
       const panel = (window as any).jupyterapp.shell.currentWidget;
       await panel.context.save();
     });
+    // File → Download gives the notebook as .ipynb, outputs included (for `otp-lab grade`).
+    const [download] = await Promise.all([
+      page.waitForEvent("download", { timeout: 60_000 }),
+      page.evaluate(() => (window as any).jupyterapp.commands.execute("docmanager:download")),
+    ]);
+    expect(download.suggestedFilename()).toBe(name);
+    const downloaded = JSON.parse(readFileSync(await download.path(), "utf8")) as Notebook;
+    expect(downloaded.cells.filter((c) => c.cell_type === "code" && (c.outputs ?? []).length > 0).length).toBeGreaterThan(5);
     // The learner's copy is in the browser's storage: a reload still lists it, with its outputs.
     await page.goto(url);
     await page.waitForFunction(() => (window as any).jupyterapp, undefined, { timeout: 120_000 });
