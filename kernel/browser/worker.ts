@@ -22,8 +22,6 @@
  * id the output belongs to (a timer's output goes to the last cell, as in the Node kernel).
  */
 import * as TS from "typescript";
-// The namespace, whether the bundle gives it as the module or as its default export.
-const ts = ((TS as unknown as { default?: typeof TS }).default ?? TS) as typeof TS;
 import * as runtime from "../../runtime/index.js";
 import * as widgets from "../../widgets/index.js";
 import * as cellApi from "../cell-api.js";
@@ -39,6 +37,9 @@ import { isComplete } from "../is-complete.js";
 import { commInfo, receiveCommClose, receiveCommMsg, receiveCommOpen } from "../comm.js";
 import { installControlChannel } from "../control-channel.js";
 import { CellLanguageService } from "../language-service.js";
+
+// The namespace, whether the bundle gives it as the module or as its default export.
+const ts = ((TS as unknown as { default?: typeof TS }).default ?? TS) as typeof TS;
 
 interface WorkerScope {
   postMessage(message: unknown, transfer?: unknown[]): void;
