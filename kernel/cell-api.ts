@@ -4,7 +4,6 @@
  * Every export of this module becomes a global of the notebook (see `preload.ts`); its doc comments are what
  * completion and `display?` show, so they are written for learners.
  */
-import { randomUUID } from "node:crypto";
 import { base64, completeBundle, htmlToText, toBundle } from "./display.js";
 import { output, type MimeBundle } from "./output.js";
 export { registerCommTarget, openComm, Comm } from "./comm.js";
@@ -86,7 +85,7 @@ function emit(bundle: MimeBundle, options: DisplayOptions, id: string | undefine
 
 function show(bundleOf: () => MimeBundle | Promise<MimeBundle>, options: DisplayOptions = {}): DisplayHandle {
   const requested = options.displayId ?? options.display_id;
-  const id = requested === true ? randomUUID() : requested;
+  const id = requested === true ? globalThis.crypto.randomUUID() : requested;
   if (options.update && !id) throw new Error("display(..., { update: true }) needs a displayId naming the output to replace");
   const send = (b: MimeBundle | Promise<MimeBundle>, o: DisplayOptions, upd: boolean) => {
     if (b instanceof Promise) {

@@ -32,6 +32,10 @@ const commands: Record<string, Command> = {
       "  otp-lab grade SUBMISSIONS_DIR --source SRC --out-dir RESULTS_DIR [-j N]   grade a whole class: reports, feedback pages, grades.csv",
     load: () => import("./grader/grade-command.js"),
   },
+  site: {
+    summary: "site serve [--dir DIR] [--port N] [--host H]   serve the static site (npm run build:site) on 127.0.0.1 with the COOP/COEP headers",
+    load: () => import("./site-command.js"),
+  },
   autograder: {
     summary: "autograder SRC.ipynb|SRC_DIR --out autograder.zip [--timeout SEC]   write a Gradescope autograder (setup.sh, run_autograder)",
     load: () => import("./grader/autograder-command.js"),

@@ -8,7 +8,6 @@
  * functions at `globalThis[Symbol.for("otp-lab.comms")]`, without importing `kernel/`) and it works both in the
  * kernel and, silently, outside one.
  */
-import { randomUUID } from "node:crypto";
 import { output, type ExecuteCallbacks } from "./output.js";
 
 export interface CommMessage {
@@ -105,7 +104,7 @@ export function registerCommTarget(targetName: string, handler: CommTargetHandle
 
 /** Opens a comm from the kernel side (`comm_open` to the frontend's target `targetName`). */
 export function openComm(targetName: string, data: unknown = {}, options: CommSendOptions & { commId?: string } = {}): Comm {
-  const comm = new Comm(options.commId ?? randomUUID().replace(/-/g, ""), targetName);
+  const comm = new Comm(options.commId ?? globalThis.crypto.randomUUID().replace(/-/g, ""), targetName);
   comms.set(comm.commId, comm);
   output.target?.comm?.(
     "comm_open",

@@ -96,7 +96,11 @@ export function completeBundle(bundle: unknown, value?: unknown): MimeBundle {
 export function base64(data: Uint8Array | ArrayBuffer | string): string {
   if (typeof data === "string") return data.replace(/^data:[^,]*;base64,/, "");
   const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : data;
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+  // Node's Buffer where there is one; in a browser worker (the static site's kernel) btoa.
+  if (typeof Buffer !== "undefined") return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
 }
 
 export function htmlToText(html: string): string {

@@ -11,8 +11,10 @@
  * offers a `Logger`, its crash and supervisor reports are shown in the running cell's output (`reports.ts`).
  */
 import { fileURLToPath } from "node:url";
-import type { DisplaySink } from "../widgets/display-sink.js";
+import { setDisplaySink, type DisplaySink } from "../widgets/display-sink.js";
 import { output } from "./output.js";
+// Static imports (not loaded on demand): the browser kernel's bundle must contain them (kernel/browser/worker.ts).
+import { installReports, type LoggerLike } from "./reports.js";
 
 export interface PreloadedModule {
   label: string;
@@ -52,25 +54,45 @@ export const DEFAULT_MODULES = (): { label: string; url: URL }[] => [
 const existingGlobals = new Set(Object.getOwnPropertyNames(globalThis));
 
 export async function preload(options: PreloadOptions): Promise<PreloadResult> {
-  const notes: string[] = [];
-  const modules: PreloadedModule[] = [];
-  const taken = new Set<string>();
   const specs = options.modules ?? DEFAULT_MODULES();
   const loaded = await Promise.all(
     specs.map(async (s) => {
       try {
-        return { s, ns: (await import(s.url.href)) as Record<string, unknown> };
+        return { s, ns: (await import(/* webpackIgnore: true */ s.url.href)) as Record<string, unknown> };
       } catch (err) {
         return { s, error: err instanceof Error ? err.message : String(err) };
       }
     }),
   );
-  for (const { s, ns, error } of loaded) {
-    const m: PreloadedModule = { label: s.label, path: fileURLToPath(s.url), loaded: !!ns, values: [], skipped: [] };
+  return installScope(
+    loaded.map(({ s, ns, error }) => ({ label: s.label, path: fileURLToPath(s.url), ns, error })),
+    options,
+  );
+}
+
+/** A module as loaded (by Node's `import()`, or statically by the browser kernel's bundle): its namespace or why not. */
+export interface LoadedModule {
+  label: string;
+  path: string;
+  ns?: Record<string, unknown>;
+  error?: string;
+}
+
+/**
+ * Makes loaded modules the notebook's scope: their exports become globals, the runtime gets the kernel's
+ * runtime (virtual clock, the interrupt guard), reports and live views go to the running cell. Shared by the
+ * Node kernel (`preload`) and the browser kernel (`kernel/browser/worker.ts`), so both have the same scope.
+ */
+export async function installScope(loaded: LoadedModule[], options: Omit<PreloadOptions, "modules">): Promise<PreloadResult> {
+  const notes: string[] = [];
+  const modules: PreloadedModule[] = [];
+  const taken = new Set<string>();
+  for (const { label, path, ns, error } of loaded) {
+    const m: PreloadedModule = { label, path, loaded: !!ns, values: [], skipped: [] };
     modules.push(m);
     if (!ns) {
       m.error = error;
-      notes.push(`${s.label}: not loaded (${firstLine(error ?? "")}); its names are not in scope.`);
+      notes.push(`${label}: not loaded (${firstLine(error ?? "")}); its names are not in scope.`);
       continue;
     }
     m.namespace = ns;
@@ -84,7 +106,7 @@ export async function preload(options: PreloadOptions): Promise<PreloadResult> {
       taken.add(name);
       m.values.push(name);
     }
-    if (m.skipped.length) notes.push(`${s.label}: ${m.skipped.join(", ")} not made global (would hide a JavaScript global).`);
+    if (m.skipped.length) notes.push(`${label}: ${m.skipped.join(", ")} not made global (would hide a JavaScript global).`);
   }
 
   let settle: (() => unknown) | null = null;
@@ -122,8 +144,7 @@ export async function preload(options: PreloadOptions): Promise<PreloadResult> {
   const runtimeLogger = rt?.Logger as { addHandler?: unknown } | undefined;
   if (runtimeLogger && typeof runtimeLogger.addHandler === "function") {
     try {
-      const { installReports } = (await import("./reports.js")) as typeof import("./reports.js");
-      installReports(runtimeLogger as import("./reports.js").LoggerLike);
+      installReports(runtimeLogger as LoggerLike);
     } catch (err) {
       notes.push(`runtime: crash reports are not shown (${firstLine(err instanceof Error ? err.message : String(err))}).`);
     }
@@ -131,7 +152,6 @@ export async function preload(options: PreloadOptions): Promise<PreloadResult> {
 
   // Widgets' live views send their updates through the kernel.
   try {
-    const { setDisplaySink } = (await import("../widgets/display-sink.js")) as { setDisplaySink: (s: DisplaySink | null) => void };
     setDisplaySink({
       display(bundle, opts = {}) {
         const transient = opts.displayId ? { display_id: opts.displayId } : {};

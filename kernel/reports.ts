@@ -51,6 +51,8 @@ export function cellFrames(stack: string): string[] {
     }
     const path = filePath(f.file);
     if (path.startsWith(KERNEL_DIR) || f.file === "otp-lab:guard") continue;
+    // The browser kernel: frames outside the cells are its own bundle's (http/blob URLs), as Node's are skipped.
+    if (/^(https?|blob):/.test(f.file)) continue;
     out.push(`${path}:${f.line}${name}`);
   }
   return out;

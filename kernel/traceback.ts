@@ -182,6 +182,8 @@ const FRAME = /^\s*at (?:(.+?) \()?(.+?):(\d+):(\d+)\)?$/;
 
 function isInternalFrame(file: string): boolean {
   if (file.startsWith("node:") || file === "otp-lab:guard" || file.startsWith("internal/")) return true;
+  // In the browser kernel every frame outside the cells is the kernel's own bundle, served over http(s).
+  if (/^(https?|blob):/.test(file)) return true;
   const path = file.startsWith("file://") ? safeFileURLToPath(file) : file;
   return path.startsWith(KERNEL_DIR);
 }

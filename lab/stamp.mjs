@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-export const SOURCES = ['package.json', 'package-lock.json', 'index.js', 'build.mjs', 'stamp.mjs'];
+export const SOURCES = ['package.json', 'package-lock.json', 'index.js', 'build.mjs', 'rspack.config.mjs', 'stamp.mjs'];
 
 export function sourceStamp() {
   const hash = createHash('sha256');

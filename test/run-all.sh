@@ -7,4 +7,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash kernel/scripts/setup.sh python3-jupyter-client jupyter-client python3-nbclient jupyter-nbconvert python3-jupyter-kernel-test jupyter-notebook python3-jupyter-server python3-jupyterlab-server chromium fonts-dejavu-core bubblewrap
 node lab/ensure.mjs
+node lab/ensure-site.mjs
 exec npx --no-install vitest run "$@"
