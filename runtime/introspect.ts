@@ -115,6 +115,7 @@ function nodeForProcess(rt: Runtime, p: Pid | null, id: string, kind: "worker" |
     kind,
     behaviour: info.behaviour,
     status: p.dead ? "dead" : "running",
+    ...(rt.net !== null ? { node: rt.net.nodeName(p) } : {}),
     restarts: info.restarts,
     ...(info.module ? { module: info.module } : {}),
     ...(info.version !== undefined ? { version: info.version } : {}),

@@ -88,6 +88,8 @@ export interface TreeNode {
   /** Child id under its supervisor; the registered name or pid for the root. */
   id: string;
   pid: PidString | null;
+  /** The node the process runs on (`b@lab`), once the runtime has nodes (net.ts); absent on a single node. */
+  node?: string;
   kind: ChildKind;
   behaviour: string;
   /** Present on supervisor nodes. */

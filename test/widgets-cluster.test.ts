@@ -5,7 +5,8 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import { Runtime, setRuntime, Node, startNode, stopNode, spawn, spawnLink, send, self, trapExit, setLoss, netsplit, heal, Global, receive, type Pid, type Term } from "../runtime/index.js";
-import { clusterDiagram, sequenceDiagram } from "../widgets/index.js";
+import { clusterDiagram, sequenceDiagram, treeDiagram, live } from "../widgets/index.js";
+import { Supervisor, GenServer, defmodule } from "../runtime/index.js";
 
 let rt: Runtime;
 
@@ -108,5 +109,29 @@ describe("sequenceDiagram with nodes", () => {
     rt.settle();
     const d = sequenceDiagram();
     expect(d.text).toContain("✗ lost (loss)");
+  });
+});
+
+describe("treeDiagram and live name the node of each process once there are nodes", () => {
+  it("a tree started on b@lab shows its processes on b@lab; a tree on one node shows no node", async () => {
+    const W = defmodule("NodeW", { init: (a: Term) => ["ok", a] });
+    const children = [{ id: "w", start: () => GenServer.startLink(W, null) }];
+    const [, local] = (await Supervisor.startLink(children)) as [string, Pid];
+    expect(treeDiagram(local).text).not.toMatch(/ on \S+@\S+ ·/);
+    Node.start("a@lab");
+    startNode("b@lab");
+    let sup: Pid | undefined;
+    spawn("b@lab", function* () {
+      sup = ((yield* Supervisor.startLink(children)) as [string, Pid])[1];
+      yield* forever();
+    });
+    rt.settle();
+    const text = treeDiagram(sup!).text;
+    expect(text).toContain(`${sup!.label} on b@lab · running`);
+    expect(text.match(/ on b@lab · running/g)).toHaveLength(2);
+    expect(treeDiagram(local).text).toContain(`${local.label} on a@lab · running`);
+    const view = live(sup!);
+    expect(String(view.bundle["text/plain"])).toContain("on b@lab");
+    view.stop();
   });
 });

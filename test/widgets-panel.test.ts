@@ -5,7 +5,7 @@
  * kernel in widgets-interactive.test.ts.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { defmodule, GenServer, kill, Runtime, setRuntime, snapshot, Supervisor, type Pid } from "../runtime/index.js";
+import { defmodule, GenServer, kill, Runtime, setRuntime, snapshot, Supervisor, Node, startNode, nodes, spawnLink, receive, type Pid } from "../runtime/index.js";
 import { control } from "../widgets/control.js";
 import { strategyLab } from "../widgets/strategy-lab.js";
 import { JUPYTER_DISPLAY } from "../runtime/display-hook.js";
@@ -25,6 +25,53 @@ function start(children: object[], strategy: "one_for_one" | "one_for_all" | "re
 const pids = (sup: Pid) => Object.fromEntries(snapshot(sup).root.children!.map((c) => [c.id, c.pid]));
 
 describe("control(sup)", () => {
+  it("has no network buttons on one node; on several, splits, stops, starts and heals, and a worker linked across the split is restarted", () => {
+    const plain = control(start([{ id: "a", start: () => GenServer.startLink(Counter, 0) }]), { key: "one-node" });
+    expect(plain.network).toBeNull();
+    Node.start("a@lab");
+    startNode("b@lab");
+    startNode("c@lab");
+    // A supervisor here whose child is linked to a process on b@lab: cutting b@lab off kills the child (noconnection).
+    const sup = start([
+      {
+        id: "w",
+        start: () =>
+          GenServer.startLink(
+            defmodule("Bridge", {
+              init: () => {
+                // Only while b@lab can be reached: restarted during the split, it runs alone.
+                if (nodes().includes("b@lab")) {
+                  spawnLink("b@lab", function* () {
+                    yield* receive(() => false);
+                  });
+                }
+                return ["ok", null];
+              },
+            }),
+            null,
+          ),
+      },
+    ]);
+    const panel = control(sup, { key: "net" });
+    const tips = collectTooltips(panel.root);
+    for (const t of ["cut b@lab off from the other nodes", "stop node b@lab", "cut c@lab off from the other nodes", "end the net splits"]) expect(tips).toContain(t);
+    const before = pids(sup).w;
+    panel.networkAct("split b@lab");
+    expect(nodes()).toEqual(["c@lab"]);
+    expect(pids(sup).w).not.toBe(before); // its link to b@lab broke (noconnection) and its supervisor restarted it
+    panel.networkAct("heal");
+    expect(nodes()).toEqual(["b@lab", "c@lab"]);
+    panel.networkAct("stop c@lab");
+    expect(nodes()).toEqual(["b@lab"]);
+    expect(panel.network!.stops.get("c@lab")!.get("description")).toBe("start c@lab");
+    panel.networkAct("start c@lab");
+    expect(nodes()).toEqual(["b@lab", "c@lab"]);
+    expect(panel.network!.stops.get("c@lab")!.get("description")).toBe("stop c@lab");
+    panel.networkAct("split nowhere@lab");
+    const log = panel.panel.log.value;
+    for (const line of ["split b@lab", "heal", "stop c@lab", "start c@lab", "split nowhere@lab failed"]) expect(log).toContain(line);
+  });
+
   it("kills, crashes with the chosen reason, terminates, restarts and deletes, with every action in the log", () => {
     const sup = start([
       { id: "a", start: () => GenServer.startLink(Counter, 0) },

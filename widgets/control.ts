@@ -16,6 +16,7 @@ import { MIME } from "./widget.js";
 import { currentRuntimeObject, type PidInput } from "./runtime-object.js";
 import { modelsUnder, SupervisorPanel, type PanelSettings, type RowAction } from "./supervisor-panel.js";
 import { formatMs } from "./text.js";
+import { existingCluster } from "../runtime/nodes.js";
 import type { MimeBundle } from "./display-sink.js";
 
 export interface ControlOptions {
@@ -45,6 +46,8 @@ export class ControlPanel {
   readonly clock: HTML;
   readonly play: ToggleButton;
   readonly steps: Button[];
+  /** Split / stop / heal buttons, when the runtime has nodes (net.ts); null on a single node. */
+  readonly network: { box: HBox; stops: Map<string, Button> } | null;
   private playTimer: ReturnType<typeof setInterval> | null = null;
   private lastTick = 0;
 
@@ -63,7 +66,9 @@ export class ControlPanel {
     this.play.observe("value", (v) => this.setPlaying(v === true));
     this.clock = new HTML(this.clockHtml());
     const strip = new HBox([...this.steps, this.play, this.clock]);
-    this.root = new VBox([strip, this.panel.box]);
+    this.network = this.networkStrip();
+    this.updateNetwork();
+    this.root = new VBox(this.network ? [strip, this.network.box, this.panel.box] : [strip, this.panel.box]);
     this.root.onClose(() => this.close());
     if (settings.playing && virtual) this.play.set({ value: true });
     // Redraw the clock whenever the panel redraws.
@@ -94,6 +99,57 @@ export class ControlPanel {
     }
     this.panel.refresh();
     this.clock.set({ value: this.clockHtml() });
+  }
+
+  /**
+   * What the network buttons do: `"split b@lab"` cuts b@lab off from every other node, `"stop b@lab"` stops it (its
+   * processes die, the others see noconnection) and `"start b@lab"` starts it again, `"heal"` ends the splits.
+   */
+  networkAct(what: string): void {
+    const c = existingCluster(this.panel.runtime);
+    const [verb, name] = what.split(" ") as [string, string | undefined];
+    try {
+      if (!c) throw new Error("the runtime has no nodes");
+      if (verb === "heal") c.heal();
+      else if (verb === "split" && name) c.netsplit([[name]]);
+      else if (verb === "stop" && name) c.stopNode(name);
+      else if (verb === "start" && name) c.startNode(name, true);
+      else throw new Error(`unknown network action "${what}"`);
+      this.panel.note(what);
+    } catch (err) {
+      this.panel.note(`${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    this.panel.refresh();
+    this.updateNetwork();
+  }
+
+  private networkStrip(): { box: HBox; stops: Map<string, Button> } | null {
+    const c = existingCluster(this.panel.runtime);
+    if (!c || c.nodes.size < 2) return null;
+    const stops = new Map<string, Button>();
+    const buttons: Button[] = [];
+    for (const n of c.nodes.values()) {
+      if (n === c.local) continue;
+      const split = new Button({ description: `split ${n.name}`, tooltip: `cut ${n.name} off from the other nodes`, layout: { width: "auto" } });
+      split.onClick(() => this.networkAct(`split ${n.name}`));
+      const stop = new Button({ description: `stop ${n.name}`, tooltip: `stop node ${n.name}`, layout: { width: "auto" } });
+      stop.onClick(() => this.networkAct(`${existingCluster(this.panel.runtime)?.nodes.get(n.name)?.up ? "stop" : "start"} ${n.name}`));
+      stops.set(n.name, stop);
+      buttons.push(split, stop);
+    }
+    const heal = new Button({ description: "heal", tooltip: "end the net splits", layout: { width: "auto" } });
+    heal.onClick(() => this.networkAct("heal"));
+    return { box: new HBox([...buttons, heal]), stops };
+  }
+
+  /** A stopped node's button says "start". */
+  private updateNetwork(): void {
+    const c = existingCluster(this.panel.runtime);
+    if (!c || !this.network) return;
+    for (const [name, b] of this.network.stops) {
+      const up = c.nodes.get(name)?.up ?? false;
+      b.set({ description: `${up ? "stop" : "start"} ${name}`, tooltip: `${up ? "stop" : "start"} node ${name}` });
+    }
   }
 
   /** Closes every widget of the panel and stops playing. */
@@ -144,7 +200,8 @@ export class ControlPanel {
  * An interactive panel for a live supervision tree: the tree redrawn in place; for each process buttons to kill
  * it or crash it (exit reason chosen in a dropdown: `error`, `normal`, `shutdown`, `kill`) and, for a child of a
  * supervisor, to restart, terminate or delete it; buttons that move virtual time (+100 ms, +1 s, +5 s) and
- * play/pause it in real time; a log of the last restarts and reports. A button's tooltip says what it does:
+ * play/pause it in real time; when the runtime has nodes, buttons that split a node away, stop or start it, and
+ * heal the network; a log of the last restarts and reports. A button's tooltip says what it does:
  * `"kill a"`, `"restart a"`, `"advance 1 s"`.
  *
  * `sup` is a supervisor's Pid or registered name. Needs a front end with Jupyter widgets (JupyterLab, VS Code);

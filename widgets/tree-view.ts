@@ -98,7 +98,7 @@ export function describeNode(node: TreeNode): { title: string; lines: string[] }
   } else {
     lines.push(["worker", node.behaviour, node.restart].filter(Boolean).join(" · "));
   }
-  lines.push(`${node.pid ?? "no pid"} · ${statusText(node.status)}`);
+  lines.push(`${node.pid ?? "no pid"}${node.node ? ` on ${node.node}` : ""} · ${statusText(node.status)}`);
   lines.push(`restarts ${formatCount(node.restarts)}` + (node.lastExitReason !== undefined ? ` · last exit ${truncate(node.lastExitReason, 36)}` : ""));
   if (node.module) {
     lines.push(`${truncate(node.module, 36)}${node.version !== undefined ? ` v${node.version}` : ""}${node.oldCode ? " · old code" : ""}`);
