@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
-DEFAULT_ORACLE = "/work/shared/conformance/oracle/otp_scenario_runner.exs"
+DEFAULT_ORACLE = str(HERE / "oracle" / "otp_scenario_runner.exs")
 ORACLE = os.environ.get("OTP_ORACLE", DEFAULT_ORACLE)
 
 

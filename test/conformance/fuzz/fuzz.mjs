@@ -46,6 +46,7 @@ function run(cmd, args) {
 // Does the model's predicted start/exit count per path agree with what OTP did? When it does not, the
 // generator's liveness guesses (which keep steps off dead targets) may be wrong for this seed.
 function modelAgrees(doc) {
+  if (!doc._fuzz.model) return undefined; // process-level programs have no model
   const counts = { starts: {}, exits: {} };
   const walk = (items) => {
     for (const e of items) {
