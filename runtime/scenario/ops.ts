@@ -72,11 +72,13 @@ export function makeOps(ctx: OpsContext) {
     return undefined;
   }
 
+  const isDo = (m: Term) => Array.isArray(m) && m.length === 4 && m[0] === "scn_do";
+
   function* serve(path: string): Blocking<void> {
     for (;;) {
       const msg = yield* receive();
-      if (Array.isArray(msg) && msg[0] === "scn_do" && msg.length === 3) {
-        const r = yield* runOp(msg[1] as OpStep, msg[2] as number, path);
+      if (isDo(msg)) {
+        const r = yield* doStep(msg as Term[], path);
         if (r instanceof Return) return;
       } else {
         ctx.add({ ev: "recv", path, msg: ctx.enc(msg) });
@@ -97,7 +99,12 @@ export function makeOps(ctx: OpsContext) {
     return "ok";
   }
 
-  const isDo = (m: Term) => Array.isArray(m) && m.length === 3 && m[0] === "scn_do";
+  /** A step sent with "by" (["scn_do", step, i, runner]): run it, then tell the runner, which waits for it. */
+  function* doStep(msg: Term[], path: string): Blocking<Return | undefined> {
+    const r = yield* runOp(msg[1] as OpStep, msg[2] as number, path);
+    rt.send(msg[3] as Pid, ["scn_done", msg[2]]);
+    return r;
+  }
 
   /** Runs one step in the calling process and records its result (or failure); `by` names that process. */
   function* runOp(st: OpStep, i: number | undefined, by: string | undefined): Blocking<Return | undefined> {
@@ -177,10 +184,17 @@ export function makeOps(ctx: OpsContext) {
         return ctx.pidOf(str(st.target)).alive;
       case "receive": {
         const path = (ctx.nameOf(self) ?? "runner").split("#")[0];
-        const m = yield* receive((x) => !isDo(x), timeout(st, Infinity));
-        if (m === TIMEOUT) ctx.add({ ev: "recv_timeout", path });
-        else ctx.add({ ev: "recv", path, msg: ctx.enc(m) });
-        return "ok";
+        // Steps sent with "by" meanwhile are run (a `return` among them is ignored); the timeout counts from now.
+        const deadline = rt.now() + timeout(st, Infinity);
+        for (;;) {
+          const m = yield* receive(null, Math.max(0, deadline - rt.now()));
+          if (m === TIMEOUT) ctx.add({ ev: "recv_timeout", path });
+          else if (isDo(m)) {
+            yield* doStep(m as Term[], path);
+            continue;
+          } else ctx.add({ ev: "recv", path, msg: ctx.enc(m) });
+          return "ok";
+        }
       }
       case "flush": {
         const mb = self.mailbox;

@@ -219,7 +219,13 @@ export function runScenario(scn: Scenario): RunOutput {
     if (ps.by !== undefined) {
       // Run by the scripted process at that path: its serve loop runs the step and records the result.
       const { by, ...rest } = ps;
-      rt.send(tracer.pidOf(by as string), ["scn_do", rest as unknown as Term, i]);
+      // The runner waits until the process has run it (or died, or 5 s passed), as the oracle does.
+      const pid = tracer.pidOf(by as string);
+      const isDone = (m: Term) => Array.isArray(m) && m[0] === "scn_done" && m[1] === i;
+      rt.send(pid, ["scn_do", rest as unknown as Term, i, runner]);
+      rt.runUntil(() => pid.dead || (runner.mailbox?.find(isDone) ?? -1) >= 0, 5000);
+      const at = runner.mailbox?.find(isDone) ?? -1;
+      if (at >= 0) runner.mailbox!.removeAt(at);
       return;
     }
     if (PROCESS_OPS[ps.op] && !RUNNER_STEP_OPS.has(ps.op)) {

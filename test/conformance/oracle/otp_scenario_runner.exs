@@ -405,10 +405,18 @@ defmodule Scn.Proc do
     end
   end
 
+  # A step sent with "by": run it, then tell the runner (which waits for this, so the step's events come
+  # before the next step's, however slow this process is).
+  def do_step(st, i, from, path) do
+    r = Scn.Ops.run(st, i, path)
+    send(from, {:scn_done, i})
+    r
+  end
+
   def serve(path) do
     receive do
-      {:scn_do, st, i} ->
-        case Scn.Ops.run(st, i, path) do
+      {:scn_do, st, i, from} ->
+        case do_step(st, i, from, path) do
           {:return, _} -> :ok
           _ -> serve(path)
         end
@@ -481,14 +489,25 @@ defmodule Scn.Ops do
   def exec("sleep", st), do: Process.sleep(st["ms"])
   def exec("is_alive", st), do: Process.alive?(pid!(st["target"]))
 
+  # Waits for the next message and records it; steps sent with "by" meanwhile are run (a `return` among them
+  # is ignored), and the timeout counts from the start of the wait.
   def exec("receive", st) do
     path = Scn.Tracer.names() |> Map.get(self())
     path = if path, do: path |> String.split("#") |> hd(), else: "runner"
+    deadline = case timeout(st, :infinity) do :infinity -> :infinity; ms -> System.monotonic_time(:millisecond) + ms end
+    receive_loop(path, deadline)
+  end
+
+  defp receive_loop(path, deadline) do
+    left = if deadline == :infinity, do: :infinity, else: max(deadline - System.monotonic_time(:millisecond), 0)
     receive do
-      msg when not (is_tuple(msg) and tuple_size(msg) == 3 and elem(msg, 0) == :scn_do) ->
+      {:scn_do, st, i, from} ->
+        Scn.Proc.do_step(st, i, from, path)
+        receive_loop(path, deadline)
+      msg ->
         Scn.Tracer.event(%{"ev" => "recv", "path" => path, "raw_msg" => msg})
     after
-      timeout(st, :infinity) -> Scn.Tracer.event(%{"ev" => "recv_timeout", "path" => path})
+      left -> Scn.Tracer.event(%{"ev" => "recv_timeout", "path" => path})
     end
   end
 
@@ -664,7 +683,17 @@ defmodule Scn.Runner do
   end
 
   # a step executed by another process (its serve loop runs it and records the result)
-  defp step(%{"by" => by} = st, i), do: send(pid!(by), {:scn_do, Map.delete(st, "by"), i})
+  defp step(%{"by" => by} = st, i) do
+    pid = pid!(by)
+    ref = Process.monitor(pid)
+    send(pid, {:scn_do, Map.delete(st, "by"), i, self()})
+    receive do
+      {:scn_done, ^i} -> Process.demonitor(ref, [:flush])
+      {:DOWN, ^ref, _, _, _} -> :ok
+    after
+      5000 -> Process.demonitor(ref, [:flush])
+    end
+  end
 
   # process-level steps (Scn.Ops): spawn, link, monitor, Task, Agent, Registry, hot code, ...
   defp step(%{"op" => op} = st, i) when op not in @runner_ops, do: Scn.Ops.run(st, i, nil)
@@ -752,10 +781,21 @@ defmodule Scn.Runner do
     Process.sleep(2)
     n = Scn.Tracer.count()
     cond do
-      n == last and rounds >= 2 -> :ok
+      n == last and rounds >= 2 and not busy?() -> :ok
       rounds > 500 -> :ok
       true -> settle(if(n == last, do: rounds + 1, else: 0), n)
     end
+  end
+
+  # A traced process still runnable (not waiting in a receive) has work left, e.g. a step sent to it with "by"
+  # on a loaded machine: wait for it too, or its events would land after the next step.
+  defp busy? do
+    me = self()
+    Scn.Tracer.names()
+    |> Map.keys()
+    |> Enum.any?(fn pid ->
+      pid != me and match?({:status, s} when s in [:runnable, :running, :garbage_collecting], Process.info(pid, :status))
+    end)
   end
 
   # expected list items: an event pattern (subset match, "t" ignored unless
