@@ -103,3 +103,22 @@ describe("process-level steps: the runtime runner", () => {
     ]);
   });
 });
+
+describe("the fuzzer's generator (test/conformance/fuzz/generate.mjs)", () => {
+  it("makes valid scenarios, process-level programs for even seeds, that the runtime runs to the end", async () => {
+    // @ts-expect-error a plain ES module without types
+    const { generate } = await import("./conformance/fuzz/generate.mjs");
+    const ops = new Set<string>();
+    for (let seed = 1; seed <= 40; seed++) {
+      const d = generate(seed);
+      const scn = parseScenario(`seed_${seed}.json`, JSON.stringify(d));
+      if (seed % 2 === 1) continue;
+      expect(d._fuzz.kind).toBe("processes");
+      for (const st of scn.steps) ops.add(st.op);
+      const evs = runScenario(scn).events;
+      expect(evs.at(-1)).toMatchObject({ ev: "result", op: "flush" });
+      expect(generate(seed)).toEqual(d); // the same program every time
+    }
+    for (const op of ["spawn", "link", "monitor", "exit", "registry_register", "agent_start", "task_async_nolink"]) expect(ops.has(op), op).toBe(true);
+  });
+});

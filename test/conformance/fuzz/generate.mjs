@@ -573,6 +573,10 @@ function processProgram(seed, R) {
     return [st];
   };
   const other = (p) => R.pick(procs.filter((q) => q !== p));
+  // Each program focuses on some of the services (started up front), so their steps are frequent enough.
+  const useReg = R.chance(0.5);
+  const useAgent = R.chance(0.4);
+  const useTasks = R.chance(0.5);
   const choices = [
     [3, () => (procs.length < 5 ? spawnStep() : null)],
     [3, () => [{ op: "send", target: R.pick(procs), msg: `m${++nMsg}` }]],
@@ -590,7 +594,7 @@ function processProgram(seed, R) {
     [2, () => [{ op: "exit_self", reason: R.pick(["normal", "boom", { shutdown: "x" }]), by: R.pick(procs) }]],
     [2, () => [{ op: "flush" }]],
     [1, () => [{ op: "is_alive", target: R.pick(procs) }]],
-    [2, () => {
+    [useReg ? 6 : 0, () => {
       if (!reg) {
         reg = { id: "reg", keys: R.pick(["unique", "duplicate"]) };
         return [{ op: "registry_start", id: reg.id, keys: reg.keys }];
@@ -604,7 +608,7 @@ function processProgram(seed, R) {
         { op: "registry_dispatch", reg: reg.id, key: R.pick(["a", "b"]), msg: "news" },
       ])];
     }],
-    [2, () => {
+    [useAgent ? 4 : 0, () => {
       if (!agent) {
         agent = "ag";
         return [{ op: "agent_start", id: agent, value: 0 }];
@@ -618,7 +622,7 @@ function processProgram(seed, R) {
         [{ op: "exit", target: agent, reason: R.pick(["kill", "boom"]), by: R.pick(procs) }, { op: "wait", ms: 300 }],
       ]);
     }],
-    [3, () => {
+    [useTasks ? 6 : 0, () => {
       if (!tsup) {
         tsup = "ts";
         return [{ op: "task_sup_start", id: tsup }];
@@ -644,7 +648,10 @@ function processProgram(seed, R) {
     [1, () => [{ op: "wait", ms: 10 }]],
   ];
   steps.push(...spawnStep(), ...spawnStep());
-  const n = R.int(4, 14);
+  if (useReg) steps.push(...choices[11][1]());
+  if (useAgent) steps.push(...choices[12][1]());
+  if (useTasks) steps.push(...choices[13][1]());
+  const n = R.int(6, 18);
   for (let tries = 0; steps.length < n + 2 && tries < 200; tries++) {
     const c = R.weighted(choices)();
     if (c) steps.push(...c);
