@@ -39,3 +39,11 @@ export function resetRuntime(opts?: RuntimeOptions): Runtime {
   current = next;
   return next;
 }
+
+/**
+ * The runtime of the running process, else the default one: what an API call made inside a process (e.g. a
+ * Task.Supervisor started from a process of a runtime that is not the default) must use.
+ */
+export function activeOrDefault(): Runtime {
+  return Runtime.active ?? getRuntime();
+}

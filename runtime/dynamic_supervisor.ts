@@ -13,7 +13,7 @@
 import type { Dest } from "./via.js";
 import { Pid, TIMEOUT, Ref, type Blocking } from "./process.js";
 import type { Runtime } from "./runtime.js";
-import { getRuntime } from "./default.js";
+import { activeOrDefault } from "./default.js";
 import { Op } from "./op.js";
 import { Module } from "./code.js";
 import { GenServer, startBehaviour, doCall, type GenServerCallbacks, type StartOptions, type StartResult } from "./gen_server.js";
@@ -301,7 +301,7 @@ function dynModule(rt: Runtime): Module<GenServerCallbacks> {
 }
 
 type Sup = Dest;
-const rtOf = (sup: Sup): Runtime => (sup instanceof Pid ? sup.rt : getRuntime());
+const rtOf = (sup: Sup): Runtime => (sup instanceof Pid ? sup.rt : activeOrDefault());
 
 function dynCall(sup: Sup, req: Term, what: string): Op<any> {
   const rt = rtOf(sup);
@@ -323,10 +323,10 @@ export const DynamicSupervisor = {
       const init = (m.current.callbacks as { init: (a: Term) => Term }).init;
       return start(m.rt, opts, () => init.call(m.current.callbacks, arg), true, m.name);
     }
-    return start(getRuntime(), optsOrModule, null, true);
+    return start(activeOrDefault(), optsOrModule, null, true);
   },
   start(opts: DynamicOptions = {}): Op<StartResult> {
-    return start(getRuntime(), opts, null, false);
+    return start(activeOrDefault(), opts, null, false);
   },
   /** `DynamicSupervisor.init/1` for module callbacks. */
   init(opts: Omit<DynamicOptions, "name" | "timeout"> = {}): Term {
@@ -347,7 +347,7 @@ export const DynamicSupervisor = {
 
 /** `DynamicSupervisor.startLink(opts)` whose reports name module `modName` (a Task.Supervisor's). */
 export function startDynamic(opts: DynamicOptions, modName: string): Op<StartResult> {
-  return start(getRuntime(), opts, null, true, modName);
+  return start(activeOrDefault(), opts, null, true, modName);
 }
 
 /** The state of a live DynamicSupervisor process (for snapshots), else undefined. */

@@ -19,7 +19,7 @@
 
 import { Pid, Ref, TIMEOUT, type Behaviour, type Blocking } from "./process.js";
 import { sleep, type Runtime } from "./runtime.js";
-import { getRuntime } from "./default.js";
+import { getRuntime, activeOrDefault } from "./default.js";
 import { Op } from "./op.js";
 import { Module, ModuleVersion, codeTable, type CodeUser } from "./code.js";
 import { ExitSignal, formatTerm, list, reasonFromThrow, type Term } from "./terms.js";
@@ -640,7 +640,7 @@ export function* doCall(rt: Runtime, server: Dest, tagName: string, request: Ter
 function rtFor(target: Dest | Module | GenServerCallbacks | undefined): Runtime {
   if (target instanceof Pid) return target.rt;
   if (target instanceof Module) return target.rt;
-  return getRuntime();
+  return activeOrDefault();
 }
 
 /** The GenServer API, named as in Elixir. */
@@ -680,7 +680,7 @@ export const GenServer = {
   /** `GenServer.stop/3`: terminate/2 runs even if the server does not trap exits; resolves to "ok" (R26). */
   stop(server: Dest, reason: Term = "normal", timeout = Infinity): Op<"ok"> {
     const rt = rtFor(server);
-    return new Op(rt, () => sysStop(rt, server, reason, timeout), "GenServer.stop", reason === "normal" ? [server] : [server, reason]);
+    return new Op(rt, () => genServerStop(rt, server, reason, timeout), "GenServer.stop", reason === "normal" ? [server] : [server, reason]);
   },
 
   /** The pid of a name (local, via or global), or undefined (Elixir: nil); a pid is returned as it is, as Elixir does. */
@@ -712,6 +712,16 @@ export function startBehaviour(
   opts: StartOptions & { link: boolean; behaviourName: string; kind?: string },
 ): Blocking<StartResult> {
   return startProcess(rt, m, arg, opts.link, opts.name, opts.timeout, opts.behaviourName, opts.kind ?? opts.behaviourName);
+}
+
+/** Elixir's GenServer.stop/3 wraps every exit of :proc_lib.stop as `{reason, {GenServer, :stop, [server, reason, timeout]}}`. */
+function* genServerStop(rt: Runtime, server: Dest, reason: Term, timeout: number): Blocking<"ok"> {
+  try {
+    return yield* sysStop(rt, server, reason, timeout);
+  } catch (e) {
+    if (!(e instanceof ExitSignal)) throw e;
+    throw new ExitSignal([e.reason, ["Elixir.GenServer", "stop", list<Term>(server, reason, timeout === Infinity ? "infinity" : timeout)]]);
+  }
 }
 
 function* sysStop(rt: Runtime, server: Dest, reason: Term, timeout: number): Blocking<"ok"> {

@@ -16,7 +16,7 @@
 import type { Dest } from "./via.js";
 import { Pid, type Blocking } from "./process.js";
 import type { Runtime } from "./runtime.js";
-import { getRuntime } from "./default.js";
+import { activeOrDefault } from "./default.js";
 import { Op } from "./op.js";
 import { Module } from "./code.js";
 import { GenServer, startBehaviour, doCall, type GenServerCallbacks, type StartResult, type StartOptions } from "./gen_server.js";
@@ -462,7 +462,7 @@ export interface SupervisorOptions extends SupFlags, StartOptions {}
 type Sup = Dest;
 
 function rtOf(sup: Sup): Runtime {
-  return sup instanceof Pid ? sup.rt : getRuntime();
+  return sup instanceof Pid ? sup.rt : activeOrDefault();
 }
 
 function supCall(sup: Sup, req: Term, what: string): Op<any> {
@@ -517,7 +517,7 @@ function startAny(childrenOrModule: unknown[] | Module, argOrOpts: Term, opts: S
   if (!Array.isArray(childrenOrModule)) {
     throw new TypeError("Supervisor.startLink expects a list of child specs (with options) or a module from defmodule(name, { init }).");
   }
-  const rt = getRuntime();
+  const rt = activeOrDefault();
   const o = (argOrOpts ?? {}) as SupervisorOptions;
   const children = childrenOrModule;
   const mod = new Module(rt, o.name ? `Supervisor(${o.name})` : "Supervisor", {

@@ -40,6 +40,8 @@ const builtins = new Map<string, ViaModule>();
 /** Makes a via module known by name (the runtime's own: Registry, global, PartitionSupervisor). */
 export function defineViaModule(name: string, mod: ViaModule): void {
   builtins.set(name, mod);
+  // On the BEAM an Elixir module's atom is Elixir.Name: {:via, Registry, n} is {via, 'Elixir.Registry', n}.
+  if (/^[A-Z]/.test(name)) builtins.set(`Elixir.${name}`, mod);
 }
 
 /** Whether `t` is a `["via", Module, Name]` or `["global", Name]` name. */

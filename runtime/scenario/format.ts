@@ -25,7 +25,8 @@ export interface ScenarioNode {
   kind_of_sup?: string;
 }
 
-export type Step =
+/** The original, supervisor-level steps the runner runs itself. */
+export type SupervisorStep =
   | { op: "crash" | "kill" | "stop"; target: string; reason?: JsonTerm; timeout?: number }
   | { op: "raise"; target: string }
   | { op: "wait"; ms: number }
@@ -36,6 +37,11 @@ export type Step =
   | { op: "which_children" | "count_children"; sup: string }
   | { op: "send" | "cast"; target: string; msg: JsonTerm }
   | { op: "call"; target: string; request: JsonTerm; timeout?: number };
+
+export type Step = SupervisorStep | ProcessStep;
+
+/** A process-level step (see PROCESS_OPS); `by` makes the scripted process at that path run it. */
+export type ProcessStep = { op: string; by?: string; [field: string]: JsonTerm };
 
 export interface Scenario {
   name?: string;
@@ -82,6 +88,85 @@ const OPS: Record<string, string[]> = {
   call: ["target", "request"],
 };
 
+/**
+ * The process-level ops (runtime/scenario/ops.ts, the oracle's Scn.Ops): the fields each needs, the optional
+ * ones with their kinds, and whether a successful run records a `result` event (quiet ops record only
+ * failures). Any of them may carry `"by": path` (run by that scripted process) and may appear in a `body`.
+ * One entry per op: add an op here, in ops.ts and in the oracle.
+ */
+export interface ProcessOpInfo {
+  need: string[];
+  /** Optional fields: "path" (a process path), "number", "boolean", "term" (any JSON term), "body", "string". */
+  optional?: Record<string, FieldKind>;
+  quiet?: boolean;
+  /** Only inside a body or with "by" (it would end or block the runner). */
+  processOnly?: boolean;
+}
+export type FieldKind = "path" | "number" | "boolean" | "term" | "body" | "string" | "timeout" | "options" | "shutdown" | "name";
+
+const BODY = { body: "body" } as const;
+export const PROCESS_OPS: Record<string, ProcessOpInfo> = {
+  spawn: { need: ["id"], optional: { ...BODY, link: "boolean", monitor: "boolean", trap_exit: "boolean", as: "string" }, quiet: true },
+  link: { need: ["target"], quiet: true },
+  unlink: { need: ["target"], quiet: true },
+  monitor: { need: ["target"], optional: { as: "string" }, quiet: true },
+  demonitor: { need: ["ref"], optional: { options: "options" } },
+  trap_exit: { need: ["value"], quiet: true },
+  exit: { need: ["target", "reason"], quiet: true },
+  exit_self: { need: [], optional: { reason: "term" }, processOnly: true },
+  return: { need: [], optional: { value: "term" }, processOnly: true },
+  sleep: { need: ["ms"], quiet: true },
+  send: { need: ["target", "msg"], quiet: true },
+  call: { need: ["target", "request"], optional: { timeout: "timeout" } },
+  receive: { need: [], optional: { timeout: "timeout" }, quiet: true, processOnly: true },
+  is_alive: { need: ["target"] },
+  flush: { need: [] },
+  gen_stop: { need: ["target"], optional: { reason: "term", timeout: "timeout" } },
+  server_start: { need: ["id"], optional: { name: "name", trap_exit: "boolean", terminate_ms: "number" } },
+  task_sup_start: { need: ["id"], optional: { max_children: "number" } },
+  task_async: { need: ["id"], optional: { ...BODY, as: "string" }, quiet: true },
+  task_async_nolink: { need: ["sup", "id"], optional: { ...BODY, as: "string" }, quiet: true },
+  task_sup_async: { need: ["sup", "id"], optional: { ...BODY, as: "string" }, quiet: true },
+  task_start_child: { need: ["sup", "id"], optional: BODY },
+  task_await: { need: ["task"], optional: { timeout: "timeout" } },
+  task_yield: { need: ["task"], optional: { timeout: "timeout" } },
+  task_shutdown: { need: ["task"], optional: { shutdown: "shutdown" } },
+  agent_start: { need: ["id", "value"] },
+  agent_get: { need: ["target"], optional: { exit: "term", timeout: "timeout" } },
+  agent_update: { need: ["target"], optional: { set: "term", exit: "term", timeout: "timeout" } },
+  agent_get_and_update: { need: ["target"], optional: { set: "term", exit: "term", timeout: "timeout" } },
+  agent_cast: { need: ["target"], optional: { set: "term", exit: "term" } },
+  agent_stop: { need: ["target"], optional: { reason: "term", timeout: "timeout" } },
+  registry_start: { need: ["id"], optional: { keys: "string" } },
+  registry_register: { need: ["reg", "key"], optional: { value: "term" } },
+  registry_unregister: { need: ["reg", "key"] },
+  registry_lookup: { need: ["reg", "key"] },
+  registry_keys: { need: ["reg", "target"] },
+  registry_count: { need: ["reg"] },
+  registry_send: { need: ["reg", "key", "msg"] },
+  registry_dispatch: { need: ["reg", "key", "msg"] },
+  via_call: { need: ["reg", "key", "request"], optional: { timeout: "timeout" } },
+  via_whereis: { need: ["reg", "key"] },
+  partition_start: { need: ["id"], optional: { partitions: "number" } },
+  partition_call: { need: ["sup", "key", "request"], optional: { timeout: "timeout" } },
+  partition_count: { need: ["sup"] },
+  hot_load: { need: ["vsn"] },
+  hot_start: { need: ["id"] },
+  hot_spawn: { need: ["id"], optional: { link: "boolean" }, quiet: true },
+  sys_suspend: { need: ["target"] },
+  sys_resume: { need: ["target"] },
+  sys_get_state: { need: ["target"] },
+  sys_change_code: { need: ["target"], optional: { old_vsn: "term", extra: "term" } },
+  purge: { need: [] },
+  soft_purge: { need: [] },
+};
+
+/** Ops the runner runs itself (the original supervisor-level format); `send` and `call` are also process ops. */
+const RUNNER_OPS = new Set(Object.keys(OPS));
+
+/** Fields whose value must be a string naming something (a path, an id, a registry, a task or ref name). */
+const STRING_FIELDS = ["target", "sup", "path", "id", "by", "reg", "task", "ref", "as", "keys"];
+
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Parses and validates a scenario; throws ScenarioFormatError. */
@@ -107,8 +192,12 @@ export function parseScenario(file: string, text: string): Scenario {
   steps.forEach((s, i) => {
     const f = `steps[${i}]`;
     if (!isObj(s)) throw new ScenarioFormatError(file, f, "an object with an op", s);
+    if (PROCESS_OPS[s.op as string] && (s.by !== undefined || !RUNNER_OPS.has(s.op as string))) {
+      checkProcessStep(file, f, s, s.by !== undefined);
+      return;
+    }
     const need = OPS[s.op as string];
-    if (!need) throw new ScenarioFormatError(file, `${f}.op`, `one of ${Object.keys(OPS).join(", ")}`, s.op);
+    if (!need) throw new ScenarioFormatError(file, `${f}.op`, `one of ${[...Object.keys(OPS), ...Object.keys(PROCESS_OPS).filter((k) => !RUNNER_OPS.has(k))].join(", ")}`, s.op);
     for (const k of need) if (s[k] === undefined) throw new ScenarioFormatError(file, `${f}.${k}`, `a value (op ${s.op} needs ${need.join(", ")})`, undefined);
     if (s.op === "wait" && !(typeof s.ms === "number" && s.ms >= 0)) throw new ScenarioFormatError(file, `${f}.ms`, "a number of milliseconds >= 0", s.ms);
     if (s.op === "start_child") checkNode(file, `${f}.spec`, s.spec, false);
@@ -127,6 +216,48 @@ export function parseScenario(file: string, text: string): Scenario {
     if ("any_order" in e && !Array.isArray(e.any_order)) throw new ScenarioFormatError(file, `expect[${i}].any_order`, "a list of events", e.any_order);
   });
   return { ...(doc as object), steps } as Scenario;
+}
+
+/** A process-level step, at the top level (inProcess: it has "by") or inside a body (inProcess: true). */
+function checkProcessStep(file: string, f: string, s: Record<string, unknown>, inProcess: boolean): void {
+  const info = PROCESS_OPS[s.op as string];
+  if (!info) throw new ScenarioFormatError(file, `${f}.op`, `one of ${Object.keys(PROCESS_OPS).join(", ")} (the ops a process body can run)`, s.op);
+  if (info.processOnly && !inProcess) throw new ScenarioFormatError(file, `${f}.by`, `a process path: op ${s.op} only runs inside a body or with "by" (the runner cannot ${s.op})`, s.by);
+  for (const k of info.need) if (s[k] === undefined) throw new ScenarioFormatError(file, `${f}.${k}`, `a value (op ${s.op} needs ${info.need.join(", ")})`, undefined);
+  const known = new Set(["op", "by", ...info.need, ...Object.keys(info.optional ?? {})]);
+  for (const k of Object.keys(s)) {
+    if (!known.has(k)) throw new ScenarioFormatError(file, `${f}.${k}`, `no such field for op ${s.op} (it takes ${[...known].filter((x) => x !== "op").join(", ")})`, s[k]);
+  }
+  for (const k of STRING_FIELDS) {
+    if (s[k] !== undefined && typeof s[k] !== "string") throw new ScenarioFormatError(file, `${f}.${k}`, "a string (a path such as \"root/a\" or a name)", s[k]);
+  }
+  for (const k of ["ms", "vsn", "partitions", "max_children", "terminate_ms"]) {
+    if (s[k] !== undefined && !(typeof s[k] === "number" && (s[k] as number) >= 0)) throw new ScenarioFormatError(file, `${f}.${k}`, "a number >= 0", s[k]);
+  }
+  for (const k of ["link", "monitor", "trap_exit"]) {
+    if (s[k] !== undefined && typeof s[k] !== "boolean") throw new ScenarioFormatError(file, `${f}.${k}`, "true or false", s[k]);
+  }
+  if (s.op === "trap_exit" && typeof s.value !== "boolean") throw new ScenarioFormatError(file, `${f}.value`, "true or false", s.value);
+  if (s.timeout !== undefined && s.timeout !== "infinity" && typeof s.timeout !== "number") throw new ScenarioFormatError(file, `${f}.timeout`, "milliseconds or \"infinity\"", s.timeout);
+  if (s.shutdown !== undefined && s.shutdown !== "brutal_kill" && typeof s.shutdown !== "number") throw new ScenarioFormatError(file, `${f}.shutdown`, "milliseconds or \"brutal_kill\"", s.shutdown);
+  if (s.options !== undefined && !(Array.isArray(s.options) && s.options.every((o) => o === "flush" || o === "info"))) {
+    throw new ScenarioFormatError(file, `${f}.options`, "a list of \"flush\" and \"info\"", s.options);
+  }
+  if (s.keys !== undefined && s.keys !== "unique" && s.keys !== "duplicate") throw new ScenarioFormatError(file, `${f}.keys`, "\"unique\" or \"duplicate\"", s.keys);
+  if (s.name !== undefined && typeof s.name !== "string") {
+    const n = s.name as Record<string, unknown>;
+    if (!(isObj(n) && Array.isArray(n.via) && n.via.length === 2 && typeof n.via[0] === "string")) {
+      throw new ScenarioFormatError(file, `${f}.name`, "a local name (a string) or {\"via\": [registry, key]}", s.name);
+    }
+  }
+  if (s.body !== undefined) {
+    if (!Array.isArray(s.body)) throw new ScenarioFormatError(file, `${f}.body`, "a list of steps the process runs", s.body);
+    s.body.forEach((b, j) => {
+      if (!isObj(b)) throw new ScenarioFormatError(file, `${f}.body[${j}]`, "an object with an op", b);
+      if (b.by !== undefined) throw new ScenarioFormatError(file, `${f}.body[${j}].by`, "nothing: a body step runs in the body's own process", b.by);
+      checkProcessStep(file, `${f}.body[${j}]`, b, true);
+    });
+  }
 }
 
 function checkStartResult(file: string, field: string, r: unknown): void {

@@ -1,6 +1,6 @@
 /**
  * Runs a conformance scenario on the TypeScript runtime and produces the same trace the oracle
- * (`shared/conformance/oracle/otp_scenario_runner.exs`) produces on real OTP: same workers, same supervisor
+ * (`test/conformance/oracle/otp_scenario_runner.exs`) produces on real OTP: same workers, same supervisor
  * modules, same step semantics, same events emitted from the same points (§3.5):
  * - `start` from the new process's init, `terminate` from terminate/2, `start_failed` from the start function;
  * - `exit` when a traced process dies (the oracle's tracer monitor);
@@ -18,10 +18,11 @@ import { Supervisor } from "../supervisor.js";
 import type { ChildSpec } from "../child_spec.js";
 import { DynamicSupervisor } from "../dynamic_supervisor.js";
 import { onSupervisorReport } from "../supervisor_common.js";
-import { ExitSignal, RuntimeError, type Term } from "../terms.js";
+import { Bin, ExitSignal, RuntimeError, type Term } from "../terms.js";
 import { sleep } from "../runtime.js";
 import { decode, encode } from "./terms.js";
-import type { Scenario, ScenarioNode, Step, JsonTerm } from "./format.js";
+import { PROCESS_OPS, type Scenario, type ScenarioNode, type Step, type SupervisorStep, type JsonTerm } from "./format.js";
+import { makeOps, type OpStep } from "./ops.js";
 import type { TraceEvent } from "./match.js";
 
 class Tracer {
@@ -107,6 +108,7 @@ export function runScenario(scn: Scenario): RunOutput {
     },
     *handleCall(req: Term, _from, s): Blocking<Term> {
       if (Array.isArray(req) && req[0] === "echo" && req.length === 2) return ["reply", req[1], s];
+      if (req === "whoami") return ["reply", new Bin(s.path), s];
       if (Array.isArray(req) && req[0] === "sleep" && req.length === 2) {
         yield* sleep(req[1] as number);
         return ["reply", "ok", s];
@@ -194,6 +196,16 @@ export function runScenario(scn: Scenario): RunOutput {
   result(undefined, "start_root", res);
   settle(rt, tracer);
 
+  const ops = makeOps({
+    rt,
+    pidOf: (path) => tracer.pidOf(path),
+    started: (path, pid, kind) => tracer.started(path, pid, kind),
+    add: (ev) => tracer.add(ev),
+    enc: (t) => encode(t, tracer.names, null),
+    nameOf: (pid) => tracer.names.get(pid),
+    worker: Worker,
+  });
+
   const awaitDown = (pid: Pid, ms: number) => rt.runUntil(() => pid.dead, ms);
 
   scn.steps.forEach((st, idx) => {
@@ -202,7 +214,25 @@ export function runScenario(scn: Scenario): RunOutput {
     settle(rt, tracer);
   });
 
-  function step(st: Step, i: number): void {
+  function step(step: Step, i: number): void {
+    const ps = step as OpStep;
+    if (ps.by !== undefined) {
+      // Run by the scripted process at that path: its serve loop runs the step and records the result.
+      const { by, ...rest } = ps;
+      // The runner waits until the process has run it (or died, or 5 s passed), as the oracle does.
+      const pid = tracer.pidOf(by as string);
+      const isDone = (m: Term) => Array.isArray(m) && m[0] === "scn_done" && m[1] === i;
+      rt.send(pid, ["scn_do", rest as unknown as Term, i, runner]);
+      rt.runUntil(() => pid.dead || (runner.mailbox?.find(isDone) ?? -1) >= 0, 5000);
+      const at = runner.mailbox?.find(isDone) ?? -1;
+      if (at >= 0) runner.mailbox!.removeAt(at);
+      return;
+    }
+    if (PROCESS_OPS[ps.op] && !RUNNER_STEP_OPS.has(ps.op)) {
+      rt.runSync(() => ops.runOp(ps, i, undefined), ps.op);
+      return;
+    }
+    const st = step as SupervisorStep;
     switch (st.op) {
       case "kill": {
         const pid = tracer.pidOf(st.target);
@@ -292,6 +322,9 @@ export function runScenario(scn: Scenario): RunOutput {
 
   return { events: tracer.events };
 }
+
+/** Ops the runner itself implements below (the supervisor-level format); every other op is in ops.ts. */
+const RUNNER_STEP_OPS = new Set(["kill", "crash", "raise", "stop", "wait", "set_start_results", "start_child", "terminate_child", "restart_child", "delete_child", "terminate_child_pid", "which_children", "count_children", "send", "cast", "call"]);
 
 /** Settles like the oracle: run until quiescent, moving time only while a supervisor is mid-operation. */
 function settle(rt: Runtime, tracer: Tracer): void {

@@ -23,9 +23,14 @@ export function decode(j: unknown): Term {
   return j;
 }
 
-export function encode(t: Term, names: Map<Pid, string>): unknown {
+/**
+ * `nil` is what the process-level ops (ops.ts) get as JS null from Elixir APIs (Task.yield, GenServer.whereis,
+ * a registry value), and the oracle prints Elixir's nil as JSON null; the supervisor-level trace has Erlang's
+ * `undefined` there instead (a child's pid), so the caller says which.
+ */
+export function encode(t: Term, names: Map<Pid, string>, nil: null | "undefined" = "undefined"): unknown {
   if (typeof t === "boolean" || typeof t === "number") return t;
-  if (t === null || t === undefined) return "undefined";
+  if (t === null || t === undefined) return nil;
   if (typeof t === "string") return t;
   if (t instanceof Bin) return { str: t.s };
   if (t instanceof Pid) return names.get(t) ?? "<unknown pid>";
@@ -38,14 +43,17 @@ export function encode(t: Term, names: Map<Pid, string>): unknown {
   if (t instanceof Error) return { exception: t.name };
   if (t instanceof ChildRecord) return "<child_record>";
   if (t instanceof Restarting) return { tuple: ["restarting", encode(t.old, names)] };
-  if (t instanceof ErlList) return t.map((x) => encode(x, names));
+  if (t instanceof ErlList) return t.map((x) => encode(x, names, nil));
   if (isTuple(t)) {
-    if (t.length === 2 && t[0] === "shutdown") return { shutdown: encode(t[1], names) };
-    return { tuple: t.map((x) => encode(x, names)) };
+    if (t.length === 2 && t[0] === "shutdown") return { shutdown: encode(t[1], names, nil) };
+    return { tuple: t.map((x) => encode(x, names, nil)) };
   }
   if (typeof t === "object") {
-    const entries = Object.entries(t as Record<string, Term>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return { map: entries.map(([k, v]) => [k, encode(v, names)]) };
+    const o = t as Record<string, Term>;
+    // A %Task{} (task_supervisor.ts): the oracle prints it as {"task": its pid}.
+    if (o.pid instanceof Pid && o.ref instanceof Ref && o.owner instanceof Pid && "mfa" in o) return { task: encode(o.pid, names) };
+    const entries = Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return { map: entries.map(([k, v]) => [k, encode(v, names, nil)]) };
   }
   return String(t);
 }

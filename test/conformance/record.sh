@@ -7,7 +7,7 @@
 #   test/conformance/record.sh --check [FILE...]        # only compare with the stored expect, write nothing
 #
 # Needs `elixir` (apt-get install -y elixir erlang-nox). The oracle defaults to
-# /work/shared/conformance/oracle/otp_scenario_runner.exs; set OTP_ORACLE to use another copy.
+# test/conformance/oracle/otp_scenario_runner.exs (the repo copy); set OTP_ORACLE to use another copy.
 # any_order groups and t_min bounds are not guessed: they come from hints.json (see README.md).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

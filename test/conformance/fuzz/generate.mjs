@@ -542,7 +542,132 @@ function candidate(m, R, fresh) {
   return null;
 }
 
+// ---------------------------------------------------------------- process-level programs
+/**
+ * A program over the process-level steps (format.ts PROCESS_OPS): plain processes that link, monitor, trap and
+ * send exit signals to each other, plus a Registry, an Agent and a Task.Supervisor with tasks. No liveness
+ * model is needed: a step aimed at a dead process is itself part of the behaviour (noproc, ignored sends), and
+ * the oracle keeps a dead path's last pid. It avoids what OTP does not pin down: waits near a timeout, and
+ * awaiting a task that never answers (a 5 s timeout). Crashes that Elixir logs (tasks, agents) are followed by a
+ * 300 ms wait, since the logger runs before the process dies.
+ */
+function processProgram(seed, R) {
+  const steps = [];
+  const procs = [];
+  const tasks = []; // { id, returns, done }
+  let reg = null;
+  let agent = null;
+  let tsup = null;
+  let nProc = 0;
+  let nTask = 0;
+  let nMsg = 0;
+  const REASONS_P = ["normal", "kill", "boom", "shutdown", { shutdown: "x" }];
+  const spawnStep = () => {
+    const id = `p${++nProc}`;
+    const st = { op: "spawn", id };
+    const how = R.weighted([[3, "plain"], [3, "link"], [3, "monitor"]]);
+    if (how !== "plain") st[how] = true;
+    if (R.chance(0.4)) st.trap_exit = true;
+    if (R.chance(0.3)) st.body = [{ op: "receive" }];
+    procs.push(id);
+    return [st];
+  };
+  const other = (p) => R.pick(procs.filter((q) => q !== p));
+  // Each program focuses on some of the services (started up front), so their steps are frequent enough.
+  const useReg = R.chance(0.5);
+  const useAgent = R.chance(0.4);
+  const useTasks = R.chance(0.5);
+  const choices = [
+    [3, () => (procs.length < 5 ? spawnStep() : null)],
+    [3, () => [{ op: "send", target: R.pick(procs), msg: `m${++nMsg}` }]],
+    [3, () => { const p = R.pick(procs); return procs.length > 1 ? [{ op: "link", target: other(p), by: p }] : null; }],
+    [1, () => { const p = R.pick(procs); return procs.length > 1 ? [{ op: "unlink", target: other(p), by: p }] : null; }],
+    [2, () => { const p = R.pick(procs); return procs.length > 1 ? [{ op: "monitor", target: other(p), by: p }] : null; }],
+    [2, () => [{ op: "monitor", target: R.pick(procs), as: `m${++nMsg}` }]],
+    [3, () => {
+      const p = R.pick(procs);
+      const st = { op: "exit", target: procs.length > 1 && R.chance(0.7) ? other(p) : p, reason: R.pick(REASONS_P) };
+      if (R.chance(0.7)) st.by = p;
+      return [st];
+    }],
+    [2, () => [{ op: "trap_exit", value: R.chance(0.5), by: R.pick(procs) }]],
+    [2, () => [{ op: "exit_self", reason: R.pick(["normal", "boom", { shutdown: "x" }]), by: R.pick(procs) }]],
+    [2, () => [{ op: "flush" }]],
+    [1, () => [{ op: "is_alive", target: R.pick(procs) }]],
+    [useReg ? 6 : 0, () => {
+      if (!reg) {
+        reg = { id: "reg", keys: R.pick(["unique", "duplicate"]) };
+        return [{ op: "registry_start", id: reg.id, keys: reg.keys }];
+      }
+      return [R.pick([
+        { op: "registry_register", reg: reg.id, key: R.pick(["a", "b"]), value: R.int(0, 9), by: R.pick(procs) },
+        { op: "registry_register", reg: reg.id, key: R.pick(["a", "b"]), value: R.int(0, 9), by: R.pick(procs) },
+        { op: "registry_unregister", reg: reg.id, key: R.pick(["a", "b"]), by: R.pick(procs) },
+        { op: "registry_lookup", reg: reg.id, key: R.pick(["a", "b"]) },
+        { op: "registry_count", reg: reg.id },
+        { op: "registry_dispatch", reg: reg.id, key: R.pick(["a", "b"]), msg: "news" },
+      ])];
+    }],
+    [useAgent ? 4 : 0, () => {
+      if (!agent) {
+        agent = "ag";
+        return [{ op: "agent_start", id: agent, value: 0 }];
+      }
+      return R.pick([
+        [{ op: "agent_get", target: agent }],
+        [{ op: "agent_update", target: agent, set: R.int(1, 9) }],
+        [{ op: "agent_get_and_update", target: agent, set: R.int(1, 9), ...(R.chance(0.5) ? { by: R.pick(procs) } : {}) }],
+        [{ op: "agent_cast", target: agent, set: R.int(1, 9) }],
+        [{ op: "agent_update", target: agent, exit: "bad" }, { op: "wait", ms: 300 }],
+        [{ op: "exit", target: agent, reason: R.pick(["kill", "boom"]), by: R.pick(procs) }, { op: "wait", ms: 300 }],
+      ]);
+    }],
+    [useTasks ? 6 : 0, () => {
+      if (!tsup) {
+        tsup = "ts";
+        return [{ op: "task_sup_start", id: tsup }];
+      }
+      const open = tasks.filter((t) => !t.done);
+      if (open.length === 0 || R.chance(0.4)) {
+        const t = { id: `t${++nTask}`, returns: R.chance(0.7), done: false };
+        const crash = !t.returns && R.chance(0.5);
+        tasks.push(t);
+        const body = t.returns ? [{ op: "return", value: R.int(0, 9) }] : crash ? [{ op: "exit_self", reason: "boom" }] : [];
+        if (crash) t.returns = true; // its DOWN answers an await at once
+        const op = R.weighted([[3, "task_async_nolink"], [1, "task_async"], [1, "task_start_child"]]);
+        const st = op === "task_async" ? { op, id: t.id, body } : { op, sup: tsup, id: t.id, body };
+        if (op === "task_start_child") t.done = true; // nobody can await it
+        return crash ? [st, { op: "wait", ms: 300 }] : [st];
+      }
+      const t = R.pick(open);
+      const op = t.returns ? R.pick(["task_await", "task_yield", "task_shutdown"]) : R.pick(["task_yield", "task_shutdown", "task_shutdown"]);
+      if (op === "task_yield" && !t.returns) return [{ op, task: t.id, timeout: 20 }];
+      t.done = true;
+      return [op === "task_shutdown" ? { op, task: t.id, ...(R.chance(0.3) ? { shutdown: "brutal_kill" } : {}) } : { op, task: t.id }];
+    }],
+    [1, () => [{ op: "wait", ms: 10 }]],
+  ];
+  steps.push(...spawnStep(), ...spawnStep());
+  if (useReg) steps.push(...choices[11][1]());
+  if (useAgent) steps.push(...choices[12][1]());
+  if (useTasks) steps.push(...choices[13][1]());
+  const n = R.int(6, 18);
+  for (let tries = 0; steps.length < n + 2 && tries < 200; tries++) {
+    const c = R.weighted(choices)();
+    if (c) steps.push(...c);
+  }
+  steps.push({ op: "wait", ms: 300 }, { op: "flush" });
+  return {
+    name: `Tests what happens if fuzz seed ${seed} runs (a process-level program generated by test/conformance/fuzz/generate.mjs).`,
+    _fuzz: { seed, kind: "processes" },
+    tree: { id: "root", children: [] },
+    steps,
+  };
+}
+
+/** Even seeds: a process-level program; odd seeds: a supervision tree program (as in the first campaigns). */
 export function generate(seed) {
+  if (seed % 2 === 0) return processProgram(seed, prng(seed * 2246822519 + 777));
   const R = prng(seed * 2654435761 + 12345);
   for (let attempt = 0; attempt < 50; attempt++) {
     const tree = supNode(R, "root", 0, null);

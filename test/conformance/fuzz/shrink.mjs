@@ -3,8 +3,8 @@
 //
 //   node test/conformance/fuzz/shrink.mjs IN.json OUT.json [--runs 3]
 //
-// Repeatedly tries to drop one step (never the trailing wait), then one tree child, then one tree field of a
-// node; a candidate is kept when OTP still records it deterministically (record.py: RUNS agreeing runs plus a
+// Repeatedly tries to drop one step (never the trailing wait), then one body step or optional field of a
+// process-level step, then one tree child, then one tree field of a node; a candidate is kept when OTP still records it deterministically (record.py: RUNS agreeing runs plus a
 // --check) and the TypeScript runtime still fails --check on it. Stops when a whole pass removes nothing.
 // OUT.json ends up recorded (its "expect" is OTP's trace). Run from the repository root after `npx tsc -p .`.
 import { spawnSync } from "node:child_process";
@@ -54,6 +54,19 @@ function fieldSlots(node, out = []) {
   return out;
 }
 
+// Body steps (as [bodyArray, index]) and optional step fields (as [step, key]) of process-level steps.
+const STEP_OPTIONAL = ["by", "link", "monitor", "trap_exit", "timeout", "shutdown", "options"];
+function stepSlots(steps, out = []) {
+  for (const st of steps) {
+    for (const k of STEP_OPTIONAL) if (k in st) out.push([st, k]);
+    if (Array.isArray(st.body)) {
+      st.body.forEach((_, i) => out.push([st.body, i]));
+      stepSlots(st.body, out);
+    }
+  }
+  return out;
+}
+
 let doc = JSON.parse(fs.readFileSync(inFile, "utf8"));
 delete doc._fuzz;
 if (!stillFails(doc)) {
@@ -69,6 +82,18 @@ for (let changed = true; changed; ) {
       doc = cand;
       changed = true;
       console.log(`dropped step ${i + 1}; ${doc.steps.length} left`);
+    }
+  }
+  // Process-level steps: a step of a body, then an optional field of a step (who runs it, link, monitor, trap).
+  for (let k = stepSlots(doc.steps).length - 1; k >= 0; k--) {
+    const cand = structuredClone(doc);
+    const [owner, key] = stepSlots(cand.steps)[k];
+    if (typeof key === "number") owner.splice(key, 1);
+    else delete owner[key];
+    if (stillFails(cand)) {
+      doc = cand;
+      changed = true;
+      console.log(`dropped ${typeof key === "number" ? "a body step" : `field ${key} of a step`}`);
     }
   }
   for (let k = childSlots(doc.tree).length - 1; k >= 0; k--) {
