@@ -417,8 +417,12 @@ describe("OTP Lab's JupyterLab in chromium", () => {
       await expect.poll(() => p.evaluate(() => document.querySelector(".otp-lab-log")?.textContent ?? ""), { timeout: 30_000 }).toMatch(/kill a <\d+\.\d+\.\d+>/);
       // The README's picture of the panel.
       const output = p.locator(".jp-OutputArea-output", { has: p.locator(".otp-lab-tree") });
-      mkdirSync(path.join(ROOT, "lab", "screenshots"), { recursive: true });
-      await output.screenshot({ path: path.join(ROOT, "lab", "screenshots", "control.png") });
+      // The README's picture is replaced only on request (OTP_LAB_UPDATE_SCREENSHOTS=1), so a test run leaves the
+      // tree as it found it; every run keeps its own copy with the artifacts.
+      const where = process.env.OTP_LAB_UPDATE_SCREENSHOTS === "1" ? path.join(ROOT, "lab", "screenshots") : path.join(ROOT, "test", "artifacts", "lab");
+      mkdirSync(where, { recursive: true });
+      // (test/artifacts/lab/control.png is the whole page, below: this one is the panel alone.)
+      await output.screenshot({ path: path.join(where, where.endsWith("screenshots") ? "control.png" : "readme-control.png") });
     } finally {
       await screenshot(p, "control.png");
       await closeLesson(p);

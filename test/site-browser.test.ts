@@ -224,8 +224,10 @@ describe("the static site in Chromium (JupyterLite + the otp-lab browser kernel)
       panel.node.querySelector(".jp-RenderedMermaid")?.scrollIntoView({ block: "center" });
     });
     await page.waitForTimeout(500);
-    mkdirSync(path.join(ROOT, "lab", "screenshots"), { recursive: true });
-    await page.screenshot({ path: path.join(ROOT, "lab", "screenshots", "site.png") });
+    // The README's picture is replaced only on request (OTP_LAB_UPDATE_SCREENSHOTS=1); otherwise it goes with the artifacts.
+    const where = process.env.OTP_LAB_UPDATE_SCREENSHOTS === "1" ? path.join(ROOT, "lab", "screenshots") : path.join(ROOT, "test", "artifacts", "site");
+    mkdirSync(where, { recursive: true });
+    await page.screenshot({ path: path.join(where, "site.png") });
     await page.evaluate(async () => {
       const panel = (window as any).jupyterapp.shell.currentWidget;
       await panel.context.save();
