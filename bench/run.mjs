@@ -11,6 +11,8 @@
  *   node bench/run.mjs --only spawn,memory --reps 3 --out /tmp/r.json --no-build
  *   node bench/run.mjs --only restart --candidate /tmp/patched/dist   also runs a second build of the runtime
  *                                      (e.g. with a proposed fix), alternating with this one: "ours ÷ candidate"
+ *   node bench/run.mjs --only site     the static site in headless Chromium vs the Node kernel (bench/site.mjs;
+ *                                      part of every full run, after the groups)
  *
  * A side that cannot run (erl missing and not installable, the kernel not starting yet, ...) is reported as
  * "not measured: <why>" and the other rows still run.
@@ -52,7 +54,7 @@ function parseArgs(argv) {
     }
   }
   if (o.only) {
-    const known = new Set(GROUPS.map((g) => g.id));
+    const known = new Set([...GROUPS.map((g) => g.id), "site"]);
     const bad = o.only.filter((x) => !known.has(x));
     if (bad.length) {
       console.error(`unknown group(s) ${bad.join(", ")}; known: ${[...known].join(", ")}`);
@@ -395,6 +397,29 @@ export function markdown(results) {
 
 // ---------------------------------------------------------------------------------------------- main
 
+/** Builds the site if needed (lab/ensure-site.mjs) and runs bench/site.mjs; its Markdown table, or null with a warning. */
+function runSiteBench(opts, warnings) {
+  const chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
+  if (!chromium) {
+    warnings.push("site: not measured: Chromium is missing (install it with: sudo apt-get install chromium)");
+    return null;
+  }
+  if (opts.build) {
+    const b = spawnSync(process.execPath, [path.join(root, "lab", "ensure.mjs")], { cwd: root, encoding: "utf8" });
+    const s = b.status === 0 ? spawnSync(process.execPath, [path.join(root, "lab", "ensure-site.mjs")], { cwd: root, encoding: "utf8" }) : b;
+    if (s.status !== 0) {
+      warnings.push(`site: not measured: the site build failed: ${(s.stderr || s.stdout).trim().slice(-400)}`);
+      return null;
+    }
+  }
+  const r = spawnSync(process.execPath, [path.join(here, "site.mjs"), "--reps", String(opts.reps ?? (opts.quick ? 1 : 3))], { cwd: root, encoding: "utf8", timeout: 900_000 });
+  if (r.status !== 0) {
+    warnings.push(`site: not measured: bench/site.mjs failed: ${(r.stderr || r.stdout).trim().slice(-400)}`);
+    return null;
+  }
+  return { table: r.stdout.trim() };
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const started = Date.now();
@@ -494,11 +519,15 @@ async function main() {
   } finally {
     await sides.closeAll();
   }
+  // The browser site (issue 16) side by side with the Node kernel: bench/site.mjs, in Chromium, as its own table.
+  let site = null;
+  if (!opts.only || opts.only.includes("site")) site = runSiteBench(opts, warnings);
   machine.loadAfter = os.loadavg();
-  const results = { when: new Date(started).toISOString(), seconds: Math.round((Date.now() - started) / 1000), quick: opts.quick, candidate: opts.candidate, machine, warnings, rows };
+  const results = { when: new Date(started).toISOString(), seconds: Math.round((Date.now() - started) / 1000), quick: opts.quick, candidate: opts.candidate, machine, warnings, rows, site };
   mkdirSync(path.dirname(opts.out), { recursive: true });
   writeFileSync(opts.out, JSON.stringify(results, null, 2) + "\n");
   console.log(markdown(results));
+  if (site) console.log(`\n### The static site in Chromium vs the Node kernel (bench/site.mjs)\n\n${site.table}`);
   console.log(`\n(${results.seconds} s; results in ${path.relative(process.cwd(), opts.out) || opts.out})`);
 }
 

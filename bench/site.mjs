@@ -7,7 +7,7 @@
  *   - first cell: `1 + 1` on that kernel;
  *   - a lesson's cells run one after the other on a fresh browser kernel ("Run All"), vs `otp-lab run` of the same
  *     lesson (a fresh Node kernel, type checking on, as a learner's `npm start` has it).
- * Medians of --reps runs, as a Markdown table on stdout. Not part of `npm run bench` (bench/run.mjs) yet.
+ * Medians of --reps runs, as a Markdown table on stdout. `npm run bench` runs it after its groups (`--only site`).
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
