@@ -259,3 +259,77 @@ export interface DistNode {
   /** The number a pid of this node prints first, as the shell shows a remote pid: `<12345.84.0>`. */
   readonly tag: number;
 }
+
+/**
+ * The order in which a dying process's link partners get its exit signal, as erts sends them: erts keeps a
+ * process's links in a red-black tree keyed by the other pid and walks it in post-order (left, right, node) when
+ * the process exits. Recorded on OTP 25 in test/fidelity/link_exit_order.erl: links made to a, b, c (in pid
+ * order) reach a, c, b; to a..e, reach a, c, e, d, b. The tree is rebuilt here from the links that stand, inserted
+ * in the order they were made; erts' tree also carries the shape of links removed since, which is not modelled.
+ */
+export function linkExitOrder(links: Iterable<Pid>): Pid[] {
+  interface N { p: Pid; red: boolean; l: N | null; r: N | null; up: N | null }
+  const key = (p: Pid) => (p.node === null ? 0 : p.node.tag);
+  const less = (a: Pid, b: Pid) => (key(a) !== key(b) ? key(a) < key(b) : a.id < b.id);
+  let root: N | null = null;
+  const rotate = (x: N, left: boolean) => {
+    const y = (left ? x.r : x.l)!;
+    if (left) {
+      x.r = y.l;
+      if (y.l) y.l.up = x;
+    } else {
+      x.l = y.r;
+      if (y.r) y.r.up = x;
+    }
+    y.up = x.up;
+    if (!x.up) root = y;
+    else if (x === x.up.l) x.up.l = y;
+    else x.up.r = y;
+    if (left) y.l = x;
+    else y.r = x;
+    x.up = y;
+  };
+  for (const p of links) {
+    const z: N = { p, red: true, l: null, r: null, up: null };
+    let y: N | null = null;
+    for (let x: N | null = root; x; ) {
+      y = x;
+      x = less(p, x.p) ? x.l : x.r;
+    }
+    z.up = y;
+    if (!y) root = z;
+    else if (less(p, y.p)) y.l = z;
+    else y.r = z;
+    let n = z;
+    while (n.up && n.up.red) {
+      const par: N = n.up;
+      const g = par.up!;
+      const parLeft = par === g.l;
+      const uncle = parLeft ? g.r : g.l;
+      if (uncle && uncle.red) {
+        par.red = false;
+        uncle.red = false;
+        g.red = true;
+        n = g;
+        continue;
+      }
+      if (n === (parLeft ? par.r : par.l)) {
+        n = par;
+        rotate(n, parLeft);
+      }
+      n.up!.red = false;
+      n.up!.up!.red = true;
+      rotate(n.up!.up!, !parLeft);
+    }
+    (root as N | null)!.red = false;
+  }
+  const out: Pid[] = [];
+  const walk = (n: N | null): void => {
+    if (!n) return;
+    walk(n.l);
+    walk(n.r);
+    out.push(n.p);
+  };
+  walk(root);
+  return out;
+}

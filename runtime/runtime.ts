@@ -24,7 +24,7 @@
  */
 
 import { runSoon, type TimerHandle } from "./macrotask.js";
-import { Pid, type DistNode, addLink, removeLink, hasLink, addRef, hasRef, removeRef, Ref, TIMEOUT, type Behaviour, type Blocking, type Receive, type Start } from "./process.js";
+import { Pid, type DistNode, linkExitOrder, addLink, removeLink, hasLink, addRef, hasRef, removeRef, Ref, TIMEOUT, type Behaviour, type Blocking, type Receive, type Start } from "./process.js";
 import { ProcessTable } from "./process-table.js";
 import { Mailbox } from "./mailbox.js";
 import { RealClock, TimerHeap, VirtualClock, type Clock, type ClockKind, type Timer } from "./clock.js";
@@ -548,11 +548,12 @@ export class Runtime {
     p.links = null;
     const watchers = p.monitoredBy;
     p.monitoredBy = null;
-    // Exit signals to the links, then DOWNs to the watchers; each takes effect when its receiver handles it.
+    // Exit signals to the links, then DOWNs to the watchers; each takes effect when its receiver handles it. The
+    // links in erts' order (linkExitOrder); to another node, through the network.
     if (links instanceof Set) {
-      for (const q of links) this.post(q, S_LINK_EXIT, p, reason);
+      for (const q of linkExitOrder(links)) this.signal(q, p, reason, "link");
     } else if (links) {
-      this.post(links, S_LINK_EXIT, p, reason);
+      this.signal(links, p, reason, "link");
     }
     if (watchers instanceof Set) {
       for (const ref of watchers) this.down(ref, p, reason);

@@ -4,6 +4,7 @@
  * there), and each test quotes the line it checks. Pids and refs are the runtime's own.
  */
 import { beforeEach, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
 import {
   Runtime,
   setRuntime,
@@ -729,3 +730,27 @@ describe("sys.trace and sys.getStatus", () => {
 });
 
 export type { Ref };
+
+describe("the order in which a dying process's links get its exit signal (test/fidelity/link_exit_order.erl)", () => {
+  // Each line of link_exit_order.out: the partners in creation (pid) order, the order X linked them, the order
+  // they died when X was killed (erts walks its red-black tree of links in post-order).
+  const out = readFileSync(new URL("./fidelity/link_exit_order.out", import.meta.url), "utf8").trim().split("\n");
+  it.each(out.map((l) => [l] as const))("%s", (line) => {
+    const m = /create=\[([a-z,]+)\] link=\[([a-z,]+)\] died=\[([a-z,]+)\]/.exec(line)!;
+    const [create, order, died] = [m[1]!.split(","), m[2]!.split(","), m[3]!.split(",")];
+    const rt = setRuntime(new Runtime({ clock: "virtual" }));
+    const partners = new Map(create.map((n) => [n, spawn(function* () { yield* receive(() => false); })]));
+    const x = spawn(function* () {
+      for (const n of order) link(partners.get(n)!);
+      yield* receive(() => false);
+    });
+    rt.settle();
+    const deaths: string[] = [];
+    rt.onExit((p) => {
+      for (const [n, q] of partners) if (q === p) deaths.push(n);
+    });
+    exit(x, "kill");
+    rt.settle();
+    expect(deaths).toEqual(died);
+  });
+});
