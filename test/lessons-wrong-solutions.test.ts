@@ -229,7 +229,7 @@ const LESSON_13: Wrong[] = [
     why: "a watcher that registers once and never watches the holder: the singleton does not move",
     fails: "l13-ex2-tests",
     cells: {
-      "l13-ex2-solution": `function watcher(name: string, work: () => Generator<unknown, unknown, unknown>) {
+      "l13-ex2-solution": `function watcher(name: string, work: () => Generator<unknown, unknown, unknown>): () => Generator<unknown, void, unknown> {
   return function* () {
     const mine = spawn(work);
     if (Global.registerName(name, mine) !== "yes") exit(mine, "kill");
