@@ -92,16 +92,6 @@ async function bump(page: string): Promise<number> {
   },
 ];
 
-describe("lesson 12: wrong solutions lose the points of their exercise", () => {
-  it.each(LESSON_12.map((w, i) => [w.why, w, i] as const))("%s", async (_why, w, i) => {
-    const scores = await gradeWrong("12-names-registry-partitions", w, i);
-    for (const [id, [score, max]] of Object.entries(scores)) {
-      if (id === w.fails) expect(score, id).toBe(0);
-      else expect(score, id).toBe(max);
-    }
-  }, 120_000);
-});
-
 /** A chat tree for lesson 14's exercise 1, given its root's children and options. */
 const chat = (children: string, options: string) => ({
   "l14-ex1-solution": `async function startChat(): Promise<Pid> {
@@ -167,16 +157,6 @@ const LESSON_14: Wrong[] = [
   },
 ];
 
-describe("lesson 14: wrong designs lose the points of their exercise", () => {
-  it.each(LESSON_14.map((w, i) => [w.why, w, i] as const))("%s", async (_why, w, i) => {
-    const scores = await gradeWrong("14-capstone-chat", w, i);
-    for (const [id, [score, max]] of Object.entries(scores)) {
-      if (id === w.fails) expect(score, id).toBe(0);
-      else expect(score, id).toBe(max);
-    }
-  }, 120_000);
-});
-
 const LESSON_13: Wrong[] = [
   {
     why: "predictSplit without the cascade: a process that dies of noconnection does not pass it on along its links",
@@ -240,9 +220,15 @@ const LESSON_13: Wrong[] = [
   },
 ];
 
-describe("lesson 13: wrong solutions lose the points of their exercise", () => {
-  it.each(LESSON_13.map((w, i) => [w.why, w, i] as const))("%s", async (_why, w, i) => {
-    const scores = await gradeWrong("13-distribution", w, i);
+const LESSONS: Array<[string, Wrong[]]> = [
+  ["12-names-registry-partitions", LESSON_12],
+  ["13-distribution", LESSON_13],
+  ["14-capstone-chat", LESSON_14],
+];
+
+describe.each(LESSONS)("%s: wrong solutions lose the points of their exercise", (lesson, wrongs) => {
+  it.each(wrongs.map((w, i) => [w.why, w, i] as const))("%s", async (_why, w, i) => {
+    const scores = await gradeWrong(lesson, w, i);
     for (const [id, [score, max]] of Object.entries(scores)) {
       if (id === w.fails) expect(score, id).toBe(0);
       else expect(score, id).toBe(max);
