@@ -306,31 +306,26 @@ export class Cluster implements CrossNode {
   }
 
   send(from: Pid, to: Pid, msg: Term): void {
-    // A DOWN the connection loses in flight becomes DOWN noconnection: the watcher's monitor still stood when the
-    // connection went down, and erts fires it with that reason (as it does for the monitors breakConnection finds).
-    // A DOWN arrives as the signal it is: dropped if the watcher demonitored meanwhile, its ref taken off then.
+    // A DOWN arrives as the signal it is: dropped if the watcher demonitored meanwhile, its ref taken off then. One
+    // lost in flight needs nothing here: the watcher still holds the monitor, so breakConnection fires it with
+    // noconnection (as it does a link whose exit signal was lost).
     const down = Array.isArray(msg) && msg[0] === "DOWN" && msg[1] instanceof Ref ? (msg[1] as Ref) : undefined;
     const arrive = down ? () => this.rt.deliverSignal(from, to, { kind: "down", ref: down, reason: (msg as Term[])[4] }) : () => this.rt.deliver(to, msg);
-    const onCut = down ? () => this.rt.deliverSignal(from, to, { kind: "down", ref: down, reason: "noconnection" }) : undefined;
-    this.post(this.nodeOf(from), this.nodeOf(to), arrive, msg, [from.label, to.label], onCut);
+    this.post(this.nodeOf(from), this.nodeOf(to), arrive, msg, [from.label, to.label]);
   }
 
   signal(from: Pid, to: Pid, reason: Term, kind: SignalKind): void {
-    // Likewise a link's exit signal lost in flight: the receiver's side of the link still stood, so it gets
-    // `noconnection` (an exit/2 signal lost in flight is just lost).
-    const onCut = kind === "link" ? () => this.rt.signal(to, from, "noconnection", kind, true) : undefined;
-    this.post(this.nodeOf(from), this.nodeOf(to), () => this.rt.signal(to, from, reason, kind, true), undefined, undefined, onCut);
+    this.post(this.nodeOf(from), this.nodeOf(to), () => this.rt.signal(to, from, reason, kind, true), undefined);
   }
 
   /**
    * Sends `arrive` over the channel from `x` to `y` (connecting first if it may). `msg` is set for a message,
    * which the link's loss rate may drop; signals are never dropped by loss.
    */
-  post(x: NodeRecord, y: NodeRecord, arrive: () => void, msg: Term | undefined, pids?: [string, string], onCut?: () => void): void {
+  post(x: NodeRecord, y: NodeRecord, arrive: () => void, msg: Term | undefined, pids?: [string, string]): void {
     if (x === y) return arrive();
     const now = this.rt.now();
     const lost = (why: "loss" | "noconnection"): void => {
-      if (why === "noconnection") onCut?.();
       if (msg === undefined) return;
       const e: NetEvent = { type: "lost", t: this.rt.now(), from: x.name, to: y.name, msg: formatTerm(msg), why };
       if (pids) [e.fromPid, e.toPid] = pids;
