@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nbconvertExecute } from "./kernel/helpers.js";
 import { copyFileSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
+import { NODE_FLAGS } from "../runtime/node-flags.js";
 import { FIXTURES, SOURCE, codeCell, nbformatErrors, otpLab, progressLines, readNb, requireBuild, tempDir, text, writeNb, type CliResult, type Nb } from "./grader/helpers.js";
 
 const dir = tempDir();
@@ -82,6 +83,22 @@ describe("otp-lab run --budget, and the help texts", () => {
       ]);
       expect(out.cells[2]!.outputs).toEqual([]);
       expect(nbformatErrors(file)).toBe("");
+    },
+    SLOW,
+  );
+
+  it(
+    "runs its kernel with the learner's kernel's V8 flags (NODE_FLAGS) and the grader's optimisation budget",
+    async () => {
+      const nb = readNb(path.join(FIXTURES, "outputs.ipynb"));
+      nb.cells = [{ ...codeCell('console.log(process.execArgv.filter((f) => !f.startsWith("--allow-fs-read")).join(" "));'), id: "flags" }];
+      const file = writeNb(path.join(dir, "flags.ipynb"), nb);
+      const r = await otpLab(["run", file]);
+      expect(r.code).toBe(0);
+      const printed = text(readNb(file).cells[0]!.outputs![0]!.text).trim().split(" ");
+      // The same young generation as the learner's kernel: a graded solution runs as fast as the learner's did.
+      for (const f of NODE_FLAGS) expect(printed).toContain(f);
+      expect(printed).toContain("--interrupt-budget=1000000");
     },
     SLOW,
   );

@@ -38,9 +38,17 @@ class Kernel:
         self.kc.start_channels()
         # Time to the first kernel_info_reply, measured from the launch.
         self.kc.kernel_info()
-        self.info = self.kc.get_shell_msg(timeout=60)
-        self.startup_ms = (time.monotonic() - t0) * 1000
-        self.kc.wait_for_ready(timeout=60)
+        try:
+            self.info = self.kc.get_shell_msg(timeout=60)
+            self.startup_ms = (time.monotonic() - t0) * 1000
+            self.kc.wait_for_ready(timeout=60)
+        except Exception as e:
+            # Say why: a kernel that died, or one still alive but silent, and what it wrote on stderr.
+            alive = self.km.is_alive()
+            err = self.stderr()
+            self.close()
+            raise RuntimeError(f"the kernel did not answer kernel_info within 60 s ({type(e).__name__}); "
+                               f"its process is {'alive' if alive else 'gone'}; its stderr:\n{err or '(empty)'}") from e
         self.drain()
 
     def drain(self):
