@@ -33,12 +33,21 @@ export async function main(argv: string[]): Promise<number> {
   });
   protocol.stdout.resume();
   protocol.stderr.resume();
+  // A worker's message that arrives while no listener is attached is lost, and the protocol thread may bind its
+  // sockets, say "ready" and forward a client's first requests before kernel.js has loaded: kept here until
+  // startKernel takes over (without this, a kernel that lost "ready" never answered kernel_info).
+  const buffered: unknown[] = [];
+  const buffer = (m: unknown) => buffered.push(m);
+  protocol.on("message", buffer);
   // The TypeScript threads load while the kernel starts: the first cell then needs no wait (ts-client.ts). The
   // executor takes them over if its options match (the notebook's folder, type checking on or off).
   prestartTypeScript({ cwd: process.cwd(), typecheck: process.env.OTP_LAB_TYPECHECK !== "0" });
   try {
+    // For the test of the race above (kernel-protocol.test.ts): holds kernel.js back until the sockets are bound.
+    const delay = Number(process.env.OTP_LAB_TEST_KERNEL_LOAD_DELAY_MS ?? 0);
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     const { startKernel } = await import("./kernel.js");
-    await startKernel({ protocol, interruptBuffer });
+    await startKernel({ protocol, interruptBuffer, buffered: { messages: buffered, stop: () => protocol.off("message", buffer) } });
   } catch (err) {
     // Without this the protocol thread would keep a kernel that cannot work alive. The message goes straight
     // to fd 2: the kernel has already routed `console` to notebook output, and Jupyter logs a dead kernel's stderr.

@@ -25,9 +25,14 @@ export interface KernelOptions {
   /** The protocol thread, started by kernel-command.ts before this module was even loaded. */
   protocol: Worker;
   interruptBuffer: SharedArrayBuffer;
+  /**
+   * What the protocol thread sent before this module loaded, kept by a listener of the caller's; `stop` removes
+   * that listener. Taken over in one go, so that no message is lost or handled twice.
+   */
+  buffered?: { messages: unknown[]; stop(): void };
 }
 
-export async function startKernel({ protocol, interruptBuffer }: KernelOptions): Promise<void> {
+export async function startKernel({ protocol, interruptBuffer, buffered }: KernelOptions): Promise<void> {
   log("starting kernel");
   const send = (m: FromMain) => protocol.postMessage(m);
 
@@ -35,12 +40,17 @@ export async function startKernel({ protocol, interruptBuffer }: KernelOptions):
   let kernel: Kernel | null = null;
   const early: ToMain[] = [];
   const ready = new Promise<void>((resolve, reject) => {
-    protocol.on("message", (m: ToMain) => {
+    const handle = (m: ToMain) => {
       if (m.kind === "ready") resolve();
       else if (m.kind === "fatal") reject(new Error(`cannot bind the kernel's sockets: ${m.message}`));
       else if (kernel) kernel.receive(m);
       else early.push(m);
-    });
+    };
+    protocol.on("message", handle);
+    if (buffered) {
+      buffered.stop();
+      for (const m of buffered.messages.splice(0)) handle(m as ToMain);
+    }
     protocol.once("error", reject);
   });
 

@@ -100,6 +100,15 @@ describe("lifecycle", () => {
     expect(r.kernel_stderr).toBe("");
   }, 300_000);
 
+  it("answers kernel_info when its sockets were ready before the rest of the kernel had loaded", async () => {
+    // The protocol thread's "ready" (and a client's first requests) used to be lost when they came before
+    // kernel.js had attached its listener: the kernel then never answered. The test holds kernel.js back 3 s.
+    const r = await scenario<{ startup_ms: number; result: string; kernel_stderr: string }>(env.env, "late_load", 280_000);
+    expect(r.startup_ms).toBeGreaterThan(2500);
+    expect(r.result).toBe("42");
+    expect(r.kernel_stderr).toBe("");
+  }, 300_000);
+
   it("answers kernel_info quickly after launch and runs trivial cells in milliseconds", async () => {
     const r = await scenario<{ startup_ms: number[]; trivial_ms: number[]; early_request: string }>(env.env, "startup", 280_000);
     // A request sent before kernel_info, while the kernel still loads, is answered, not lost.

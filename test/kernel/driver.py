@@ -583,6 +583,17 @@ def scenario_first_cell():
         k.close()
 
 
+def scenario_late_load():
+    """The sockets are bound (and kernel_info sent) before the kernel's main module has loaded."""
+    os.environ["OTP_LAB_TEST_KERNEL_LOAD_DELAY_MS"] = "3000"
+    k = Kernel()
+    try:
+        result = text_of(k.execute("20 + 22"))
+        emit({"startup_ms": round(k.startup_ms, 1), "result": result, "kernel_stderr": k.stderr()})
+    finally:
+        k.close()
+
+
 def scenario_startup():
     """Time from launch to kernel_info_reply, several times; and a request sent before any kernel_info."""
     km = KernelManager(kernel_name="otp-lab")
