@@ -114,16 +114,16 @@ export function readableBySandbox(file: string, cwd: string): boolean {
   return [realpath(cwd), ...isolatedReadPaths(), ...systemReadPaths()].some((dir) => f === dir || f.startsWith(dir === "/" ? dir : dir + path.sep));
 }
 
-function permissionFlags(o: SandboxOptions): string[] {
+function permissionFlags(cwd: string, memoryMb: number): string[] {
   // Node 22.13+ calls it --permission; 20 only knows --experimental-permission.
   const permission = process.allowedNodeEnvironmentFlags.has("--permission") ? "--permission" : "--experimental-permission";
   return [
     permission,
     // One flag per folder: Node 20 no longer splits the value on commas.
-    ...[realpath(o.cwd), ...projectReadPaths()].map((p) => `--allow-fs-read=${p}`),
+    ...[realpath(cwd), ...projectReadPaths()].map((p) => `--allow-fs-read=${p}`),
     "--allow-worker",
     "--allow-addons",
-    `--max-old-space-size=${o.memoryMb}`,
+    `--max-old-space-size=${memoryMb}`,
     ...KERNEL_V8_FLAGS,
     "--no-warnings",
   ];
@@ -142,9 +142,9 @@ function permissionFlags(o: SandboxOptions): string[] {
  */
 export const KERNEL_V8_FLAGS: readonly string[] = [...NODE_FLAGS, "--interrupt-budget=1000000"];
 
-function childEnv(o: SandboxOptions): NodeJS.ProcessEnv {
+function childEnv(grading: boolean): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: process.env.LANG ?? "C.UTF-8", TZ: "UTC" };
-  if (o.grading === true) env.OTP_LAB_GRADING = "1";
+  if (grading) env.OTP_LAB_GRADING = "1";
   if (process.env.OTP_LAB_TYPECHECK !== undefined) env.OTP_LAB_TYPECHECK = process.env.OTP_LAB_TYPECHECK;
   return env;
 }
@@ -181,9 +181,9 @@ export class Sandbox {
       try {
         jail = spawnIsolatedNode({
           script,
-          execArgv: permissionFlags(options),
+          execArgv: permissionFlags(options.cwd, options.memoryMb),
           cwd: options.cwd,
-          env: childEnv(options),
+          env: childEnv(grading),
           stdio: ["ignore", "ignore", "pipe", "ipc"],
           serialization: "json",
           readPaths: isolatedReadPaths(),
@@ -199,8 +199,8 @@ export class Sandbox {
       child = fork(script, [], {
         cwd: options.cwd,
         execPath: process.execPath,
-        execArgv: permissionFlags(options),
-        env: childEnv(options),
+        execArgv: permissionFlags(options.cwd, options.memoryMb),
+        env: childEnv(grading),
         stdio: ["ignore", "ignore", "pipe", "ipc"],
         serialization: "json",
       });
