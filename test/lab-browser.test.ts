@@ -218,26 +218,35 @@ describe("OTP Lab's JupyterLab in chromium", () => {
     await p.evaluate(async (file) => {
       const lab = (window as any).jupyterapp;
       const panel = await lab.commands.execute("docmanager:open", { path: file, factory: "Notebook" });
+      // The helpers below find the lesson here, not as the shell's current widget: when the previous lesson's
+      // panel closed, the main area was empty and JupyterLab opens a Launcher there, which can land on top of
+      // this notebook after it opened (CI saw every later step look at the Launcher).
+      (window as any).otpLabLesson = panel;
+      lab.shell.activateById(panel.id);
       await panel.context.ready;
       await panel.sessionContext.ready;
     }, name);
     // A kernel that never answers kernel_info would leave run-all waiting forever: fail with what happened.
     await p
-      .waitForFunction(() => (window as any).jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel?.connectionStatus === "connected"
-        && ["idle", "busy"].includes((window as any).jupyterapp.shell.currentWidget.sessionContext.session.kernel.status), undefined, { timeout: 90_000, polling: 250 })
+      .waitForFunction(() => (window as any).otpLabLesson?.sessionContext?.session?.kernel?.connectionStatus === "connected"
+        && ["idle", "busy"].includes((window as any).otpLabLesson.sessionContext.session.kernel.status), undefined, { timeout: 90_000, polling: 250 })
       .catch((e: Error) => {
         throw new Error(`${name}: the otp-lab kernel did not become ready in 90 s (its log: ${KERNEL_LOG}): ${e.message.split("\n")[0]}`);
       });
     // run-all-cells resolves when every cell has run (or one failed and stopped the rest).
-    await p.evaluate(() => (window as any).jupyterapp.commands.execute("notebook:run-all-cells"));
+    await p.evaluate(() => {
+      const lab = (window as any).jupyterapp;
+      lab.shell.activateById((window as any).otpLabLesson.id);
+      return lab.commands.execute("notebook:run-all-cells");
+    });
     await p.waitForFunction(
-      () => (window as any).jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel?.status === "idle",
+      () => (window as any).otpLabLesson?.sessionContext?.session?.kernel?.status === "idle",
       undefined,
       { timeout: 120_000, polling: 250 },
     );
     const count = () =>
       p.evaluate(() => {
-        const panel = (window as any).jupyterapp.shell.currentWidget;
+        const panel = (window as any).otpLabLesson;
         const cells = [...panel.model.cells].filter((c: any) => c.type === "code");
         const outputs: any[] = cells.flatMap((c: any) => c.outputs.toJSON());
         const errors = outputs
@@ -265,24 +274,38 @@ describe("OTP Lab's JupyterLab in chromium", () => {
     return r;
   }
 
-  /** The whole notebook in one picture: the viewport grows to the notebook's height (Chromium's limit 16,000). */
+  /**
+   * The whole notebook in one picture: the viewport grows to the notebook's height (Chromium's limit 16,000).
+   * A picture is an artifact for people, not a check: it runs in `finally` blocks, so it never throws, or its
+   * error would replace the test's own.
+   */
   async function screenshot(p: Page, file: string): Promise<void> {
-    // The notebook scrolls inside its own panel (.jp-WindowedPanel-outer), not the page.
-    const height = await p.evaluate(() => {
-      const scroller = (window as any).jupyterapp.shell.currentWidget.content.node.querySelector(".jp-WindowedPanel-outer") as HTMLElement;
-      scroller.scrollTop = 0;
-      return scroller.scrollHeight - scroller.clientHeight + window.innerHeight;
-    });
-    await p.setViewportSize({ width: 1400, height: Math.min(16_000, height + 100) });
-    await p.waitForTimeout(500);
-    await p.screenshot({ path: path.join(ARTIFACTS, file), fullPage: true });
-    await p.setViewportSize({ width: 1400, height: 1000 });
+    try {
+      // The notebook scrolls inside its own panel (.jp-WindowedPanel-outer), not the page.
+      const height = await p.evaluate(() => {
+        const panel = (window as any).otpLabLesson;
+        (window as any).jupyterapp.shell.activateById(panel.id);
+        const scroller = panel.content.node.querySelector(".jp-WindowedPanel-outer") as HTMLElement | null;
+        if (!scroller) return window.innerHeight;
+        scroller.scrollTop = 0;
+        return scroller.scrollHeight - scroller.clientHeight + window.innerHeight;
+      });
+      await p.setViewportSize({ width: 1400, height: Math.min(16_000, height + 100) });
+      await p.waitForTimeout(500);
+      await p.screenshot({ path: path.join(ARTIFACTS, file), fullPage: true });
+    } catch (e) {
+      console.warn(`screenshot ${file} not taken: ${(e as Error).message.split("\n")[0]}`);
+    } finally {
+      await p.setViewportSize({ width: 1400, height: 1000 }).catch(() => undefined);
+    }
   }
 
   /** Shuts the lesson's kernel down and closes it unsaved (it is a copy; nothing needs to be written). */
   async function closeLesson(p: Page): Promise<void> {
     await p.evaluate(async () => {
-      const panel = (window as any).jupyterapp.shell.currentWidget;
+      const panel = (window as any).otpLabLesson;
+      (window as any).otpLabLesson = null;
+      if (!panel) return; // the lesson never opened: the test's own error says why
       await panel.sessionContext.shutdown();
       panel.context.model.dirty = false;
       panel.dispose();
@@ -367,7 +390,7 @@ describe("OTP Lab's JupyterLab in chromium", () => {
     await p.waitForFunction(() => document.body.dataset.jpThemeLight === "false", undefined, { timeout: 60_000 });
     const lesson = "07-intensity-escalation.ipynb";
     const r = await runLesson(p, lesson);
-    const background = await p.evaluate(() => getComputedStyle((window as any).jupyterapp.shell.currentWidget.content.node).backgroundColor);
+    const background = await p.evaluate(() => getComputedStyle((window as any).otpLabLesson.content.node).backgroundColor);
     try {
       await screenshot(p, "07-intensity-escalation-dark.png");
     } finally {
@@ -405,6 +428,7 @@ describe("OTP Lab's JupyterLab in chromium", () => {
       expect(r.errors).toEqual([]);
       // The widgets manager drew the panel: the tree and a button per action, found by its tooltip.
       const kill = p.locator('button[title="kill a"]');
+      await p.evaluate(() => (window as any).jupyterapp.shell.activateById((window as any).otpLabLesson.id));
       await kill.waitFor({ timeout: 60_000 });
       await expect.poll(pidsIn, { timeout: 30_000 }).toHaveLength(3);
       const before = await pidsIn();
