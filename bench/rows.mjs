@@ -404,6 +404,18 @@ GROUPS.push({
       goals: [],
     },
     {
+      // What -j N can gain here at most: N kernels at once keep at most min(N, cores) cores busy, and one grading
+      // already keeps the -j 1 figure busy (its TypeScript thread, V8's collector threads, the grader), so the
+      // speed-up above is bounded by their ratio even before the kernels compete for caches and memory.
+      id: "batch-ceiling",
+      title: "the speed-up -j {jobs} could reach on this machine: min({jobs}, cores) ÷ cores the -j 1 batch kept busy",
+      unit: "x",
+      better: "higher",
+      ours: "batch",
+      metric: (v) => (v.sequential_cpu_ms !== undefined ? Math.min(v.jobs, v.cores) / (v.sequential_cpu_ms / v.sequential_ms) : undefined),
+      goals: [],
+    },
+    {
       id: "batch-rate",
       title: "normal submissions graded per minute per core (-j {jobs})",
       unit: "/min/core",

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 const root = resolve(__dirname, "..");
@@ -152,14 +152,18 @@ describe("npm run bench (quick mode)", () => {
 
   it("grades a class with -j 2 and -j 1 in the same repetition, and reports the speed-up and the rate per core", async () => {
     const { results, stdout } = await runBenchAsync(["batch"], 400_000);
-    expect(results.rows.map((r) => r.id)).toEqual(["batch-parallel", "batch-sequential", "batch-speedup", "batch-share", "batch-cores", "batch-cores-sequential", "batch-rate", "batch-wrong"]);
+    expect(results.rows.map((r) => r.id)).toEqual(["batch-parallel", "batch-sequential", "batch-speedup", "batch-share", "batch-cores", "batch-cores-sequential", "batch-ceiling", "batch-rate", "batch-wrong"]);
     // The cores rows need a cgroup v1 cpuacct group (root); elsewhere they say why not.
-    for (const row of results.rows.filter((r) => !["batch-wrong", "batch-cores", "batch-cores-sequential"].includes(r.id))) expectMeasured(row, "batch");
-    const [parallel, sequential, speedup] = results.rows;
+    for (const row of results.rows.filter((r) => !["batch-wrong", "batch-cores", "batch-cores-sequential", "batch-ceiling"].includes(r.id))) expectMeasured(row, "batch");
+    const [parallel, sequential, speedup, , , coresSequential, ceiling] = results.rows;
+    // The ceiling is min(jobs, cores) over the cores one grading at a time kept busy, when those were counted.
+    if (coresSequential!.sides.batch.measured) {
+      expect(ceiling!.sides.batch.median!).toBeCloseTo(Math.min(2, cpus().length) / coresSequential!.sides.batch.median!, 6);
+    }
     expect(speedup!.sides.batch.median!).toBeCloseTo(sequential!.sides.batch.median! / parallel!.sides.batch.median!, 6);
     expect(speedup!.goals.map((g) => g.text)).toEqual(["≥ 1.7x"]);
     // How many were scored wrong is a count (0 when all is well); it is measured, whatever it is.
-    expect(results.rows[7]!.sides.batch.measured).toBe(true);
+    expect(results.rows[8]!.sides.batch.measured).toBe(true);
     expect(stdout).toContain("`otp-lab grade` of 6 submissions of lesson 03");
   }, 420_000);
 });
