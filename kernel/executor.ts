@@ -78,6 +78,12 @@ export interface ExecuteOptions {
   userExpressions?: Record<string, string>;
   /** In a confined executor: whose cell this is (`confine.ts`); default "student". */
   scope?: CellScope;
+  /**
+   * The cell passed its type check before, after exactly the cells this executor has run (the grader re-running
+   * a restarted kernel's cells): it is compiled, and its declarations given to the checker, without checking it
+   * again. Checking a notebook's cells again is most of a restart's time, and would come out the same.
+   */
+  checked?: boolean;
 }
 
 export type UserExpressionResult =
@@ -224,6 +230,13 @@ export class Executor {
     return result;
   }
 
+  /** A cell checked before (`ExecuteOptions.checked`): compiled and committed, not kept for reuse by its text. */
+  private async prepareChecked(code: string): Promise<PrepareResult> {
+    const result = await this.ts.prepareChecked(code);
+    if (result.ok) this.recordCommit(code, result.deps);
+    return result;
+  }
+
   /** The prepared cell if it can be used again (and then committed here, as `prepare` would have done). */
   private reusable(code: string, store: boolean): PrepareResult | null {
     const entry = this.preparedCells.get(code);
@@ -283,7 +296,7 @@ export class Executor {
       let error: unknown = null;
       let value: unknown;
       const t0 = performance.now();
-      const prepared = this.reusable(code, store) ?? (await waiter.race(this.prepare(code, store)));
+      const prepared = this.reusable(code, store) ?? (await waiter.race(options.checked && store ? this.prepareChecked(code) : this.prepare(code, store)));
       log(`prepared ${label} in ${(performance.now() - t0).toFixed(1)} ms`);
       if (!prepared.ok) {
         const ename = prepared.kind === "syntax" ? "SyntaxError" : "TSError";

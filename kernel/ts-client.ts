@@ -251,6 +251,18 @@ export class TsClient {
     );
   }
 
+  /**
+   * A cell whose check passed before, after the same cells (see `ExecuteOptions.checked`): compiled (by the light
+   * thread while the checker warms up), then committed to the checker, queued ahead of any later cell's check.
+   * Not kept for reuse by its text (`uses: null`): run again later, it is checked as any other.
+   */
+  async prepareChecked(code: string): Promise<PrepareResult> {
+    const compiled = await (this.usableCompiler() ?? this.checker).call<PrepareResult>({ op: "prepare", code, typecheck: false, commit: false });
+    if (!compiled.ok) return compiled;
+    this.commit(code);
+    return { ok: true, script: compiled.script, deps: { uses: null, declares: compiled.script.declared ?? [] } };
+  }
+
   complete(code: string, cursor: number): Promise<Completions> {
     return this.checker.call({ op: "complete", code, cursor });
   }

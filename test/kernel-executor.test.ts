@@ -57,6 +57,10 @@ it("runs cells through callbacks for streams, displays, results and errors, with
   expect(r.rerun_found!.outputs).toEqual([{ type: "result", data: { "text/plain": "42" } }]);
   expect(r.rerun_fits!.outputs).toEqual([{ type: "result", data: { "text/plain": "1" } }]);
   expect(r.rerun_misfits!.outputs[0]).toMatchObject({ type: "error", ename: "TSError", evalue: expect.stringContaining("'number' is not assignable to type 'string'") });
+  // A grader's replay (`checked`) runs without a new check, and the checker knows what it declared.
+  expect(r.checked_runs!.outputs).toEqual([{ type: "result", data: { "text/plain": "42" } }]);
+  expect(r.checked_declares!.outputs[0]).toMatchObject({ type: "error", ename: "TSError", evalue: expect.stringContaining("'number' is not assignable to type 'string'") });
+  expect(r.checked_not_reused!.outputs[0]).toMatchObject({ type: "error", ename: "TSError", evalue: expect.stringContaining("'number' is not assignable to type 'string'") });
 }, 200_000);
 
 it("skips a preloaded module that fails to load, says so in the banner, and keeps the others", async () => {

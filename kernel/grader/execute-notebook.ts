@@ -106,6 +106,13 @@ export async function executeNotebook(input: Notebook, options: ExecuteOptions):
   const warnings: string[] = [];
   /** Cells that ran without error, in order: what a restarted kernel re-runs. */
   const succeeded: number[] = [];
+  /**
+   * The first cell, by position, that ran and did not succeed (or could not be re-run). Every cell before it ran
+   * after exactly the cells a restart re-runs before it, so the type check it passed then still holds: a restart
+   * re-runs those without checking them again (most of a restart's time). From this cell on, the cells before a
+   * re-run one differ from those it was checked after, and it is checked again.
+   */
+  let firstUnsucceeded = Infinity;
   let restarts = 0;
   let startupError: string | undefined;
   /** Set once the budget ran out: why the remaining cells are not run. */
@@ -166,16 +173,19 @@ export async function executeNotebook(input: Notebook, options: ExecuteOptions):
     restarts++;
     let sb = await start();
     let replayed = 0;
+    let keptChecks = 0;
     for (let k = 0; sb && k < succeeded.length; ) {
       const index = succeeded[k]!;
       const replayCell = nb.cells[index]!;
       const remaining = left();
+      const checked = index < firstUnsucceeded;
       const o =
         remaining <= 0
           ? ({ status: "timeout" } as const)
-          : await sb.execute(sourceText(replayCell), { silent: true, timeoutMs: Math.min(options.timeoutMs, remaining), locked: isLocked(replayCell), test: isTestCell(replayCell) });
+          : await sb.execute(sourceText(replayCell), { silent: true, timeoutMs: Math.min(options.timeoutMs, remaining), locked: isLocked(replayCell), test: isTestCell(replayCell), checked });
       if (o.status === "ok") {
         replayed++;
+        if (checked) keptChecks++;
         k++;
         continue;
       }
@@ -186,6 +196,7 @@ export async function executeNotebook(input: Notebook, options: ExecuteOptions):
       }
       // Not reproducible: leave it out of the state from now on (and so never re-run it again).
       succeeded.splice(k, 1);
+      firstUnsucceeded = Math.min(firstUnsucceeded, index);
       const how = o.status === "timeout" ? `it timed out after ${seconds(options.timeoutMs)} s` : o.status === "crashed" ? `it stopped the kernel: ${o.reason}` : "it raised an error this time";
       incidents.push({ index, name: cellName(replayCell, index), kind: "replay-failed", what: `could not be re-run after a kernel restart (${how})` });
       progress(`        ${label(index)} could not be re-run (${how}); left out from now on`);
@@ -195,7 +206,7 @@ export async function executeNotebook(input: Notebook, options: ExecuteOptions):
       }
     }
     if (!sb && left() <= 0) budgetOut ??= `${budgetText} while the kernel was being restarted (${during})`;
-    if (sb) progress(`        kernel restarted (${why}); re-ran ${replayed} earlier cell${replayed === 1 ? "" : "s"} in ${Date.now() - t} ms`);
+    if (sb) progress(`        kernel restarted (${why}); re-ran ${replayed} earlier cell${replayed === 1 ? "" : "s"} in ${Date.now() - t} ms (${keptChecks} already type-checked)`);
     return sb;
   };
 
@@ -276,6 +287,7 @@ export async function executeNotebook(input: Notebook, options: ExecuteOptions):
         collector.addError(index, "DeadKernelError", message);
         incidents.push({ index, name, kind: "crashed", what: wasDead ? `found the kernel stopped (${outcome.reason})` : `stopped the kernel: ${outcome.reason}` });
       }
+      if (status !== "ok") firstUnsucceeded = Math.min(firstUnsucceeded, index);
       const err = collector.firstError(index);
       runs.push({
         index,

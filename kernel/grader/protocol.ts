@@ -9,9 +9,11 @@ import type { ErrorContent, MimeBundle } from "../executor.js";
  * `locked`: the cell is one of the source's locked cells (tests, set-up), put back by the grader. In a grading
  * kernel such a cell sees the preloaded names and the names earlier locked cells declared as they were, never
  * a student's redefinition of them (see `confine.ts`). `test`: a locked cell that is an autograded test; what it
- * declares stays out of the student's scope (hidden tests' names and values).
+ * declares stays out of the student's scope (hidden tests' names and values). `checked`: the cell passed its type
+ * check in an earlier kernel of the same grading, after exactly the cells re-run before it now (a restart's
+ * replay); it is compiled and its declarations given to the checker without checking it again.
  */
-export type ParentMessage = { type: "execute"; id: number; code: string; silent: boolean; locked?: boolean; test?: boolean };
+export type ParentMessage = { type: "execute"; id: number; code: string; silent: boolean; locked?: boolean; test?: boolean; checked?: boolean };
 
 /** What a cell produced, in the executor's terms; `outputs.ts` turns these into nbformat outputs. */
 export type CellEvent =

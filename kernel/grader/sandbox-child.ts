@@ -90,7 +90,7 @@ async function run(m: ParentMessage): Promise<void> {
       };
   // Replayed cells are stored in history too: later cells are type-checked against their declarations.
   const scope = m.locked ? (m.test ? "test" : "locked") : "student";
-  const outcome = await ex.execute(m.code, callbacks, { silent: m.silent, storeHistory: true, scope });
+  const outcome = await ex.execute(m.code, callbacks, { silent: m.silent, storeHistory: true, scope, checked: m.checked === true });
   send({ type: "done", id, status: outcome.status, executionCount: outcome.executionCount });
 }
 

@@ -258,7 +258,7 @@ export class Sandbox {
   }
 
   /** Runs one cell. Never rejects: failures of the process are outcomes. */
-  execute(code: string, options: { silent?: boolean; timeoutMs: number; locked?: boolean; test?: boolean }): Promise<CellOutcome> {
+  execute(code: string, options: { silent?: boolean; timeoutMs: number; locked?: boolean; test?: boolean; checked?: boolean }): Promise<CellOutcome> {
     if (this.dead !== null) return Promise.resolve({ status: "crashed", reason: this.dead });
     if (this.current) throw new Error("Sandbox.execute: one cell at a time");
     const id = ++this.nextId;
@@ -284,7 +284,7 @@ export class Sandbox {
         resolve(o);
       };
       this.current = { id, settle };
-      const msg: ParentMessage = { type: "execute", id, code, silent: options.silent === true, locked: options.locked === true, test: options.test === true };
+      const msg: ParentMessage = { type: "execute", id, code, silent: options.silent === true, locked: options.locked === true, test: options.test === true, ...(options.checked ? { checked: true } : {}) };
       try {
         this.child.send(msg);
       } catch (err) {

@@ -62,6 +62,13 @@ await run("interface Shape { side: number }");
 res.rerun_fits = await run("const sq: Shape = { side: 1 }; sq.side");
 await run("interface Shape { side: string }");
 res.rerun_misfits = await run("const sq: Shape = { side: 1 }; sq.side");
+// A cell the grader re-runs after a restart passed its check before (`checked`): it is not checked again (the
+// type error below would stop it otherwise), its declarations reach the checker all the same, and the same text
+// run later without the flag is checked as any other.
+const replayedCell = "const replayed: number = 40;\nconst mistyped: string = 2;\nreplayed + 2";
+res.checked_runs = await run(replayedCell, { checked: true });
+res.checked_declares = await run("const asText: string = replayed");
+res.checked_not_reused = await run(replayedCell);
 res.banner = ex.banner();
 res.zeromq_loaded = Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes("/zeromq/"));
 await ex.dispose();
