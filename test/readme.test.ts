@@ -3,16 +3,20 @@
  * error and the pictures it promises.
  */
 import { beforeAll, expect, it } from "vitest";
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { ensureBuilt } from "./kernel/helpers.js";
 
 const root = resolve(__dirname, "..");
 
-beforeAll(() => {
-  execFileSync("npx", ["--no-install", "tsc", "-p", root], { stdio: "inherit" });
-});
+// Not `tsc` itself: it rewrites every file of dist/ while other test files run kernels from it, and a kernel
+// that loads a module half written fails to start (CI saw nbconvert's kernel never answer). ensureBuilt builds
+// only when a source is newer, under the lock the other test files take.
+beforeAll(async () => {
+  await ensureBuilt();
+}, 300_000);
 
 it("the 'In a notebook' cells run without error and render a tree and a diff", () => {
   const readme = readFileSync(join(root, "README.md"), "utf8");

@@ -1,9 +1,10 @@
 /** `otp-lab scenario`: the CLI contract (trace on stdout, exit 0/1/2, clear messages for malformed files). */
 import { beforeAll, describe, expect, it } from "vitest";
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { ensureBuilt } from "./kernel/helpers.js";
 
 const root = resolve(__dirname, "..");
 const cli = join(root, "dist/kernel/cli.js");
@@ -23,9 +24,10 @@ function file(name: string, content: unknown): string {
 
 const tree = { id: "root", strategy: "one_for_one", children: [{ id: "a" }] };
 
-beforeAll(() => {
-  if (!existsSync(cli)) execFileSync("npx", ["--no-install", "tsc", "-p", root], { stdio: "inherit" });
-});
+// Under the build lock, and only when a source is newer (see ensureBuilt): never while other files run dist/.
+beforeAll(async () => {
+  await ensureBuilt();
+}, 300_000);
 
 describe("otp-lab scenario", () => {
   it("prints one sorted-key JSON event per line and checks a real-OTP trace", () => {
