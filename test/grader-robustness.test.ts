@@ -91,6 +91,30 @@ describe("a test cell that loops forever, then one that stops the kernel", () =>
   });
 });
 
+// Attack: a solution that runs right but does not type-check, hoping that a restart (forced by a later cell that
+// loops) re-runs it without its check (replays skip the checks cells passed) so that later tests find it. Only
+// cells that succeeded are re-run, and only those before the first failure skip their check.
+describe("a solution with a type error, then a restart", () => {
+  it("is never re-run by the restart, and its tests earn nothing", async () => {
+    const out = path.join(dir, "typed-replay.json");
+    const file = submission(student, path.join(dir, "typed-replay.ipynb"), {
+      "ex1-solution": "const unused: string = 1;\nfunction double(n: number): number {\n  return 2 * n;\n}",
+      "ex2-solution": `${FIB}\nwhile (true) {}`,
+      "ex3-solution": GREET,
+    });
+    const r = await otpLab(["grade", file, "--source", SOURCE, "--timeout", "5", "--out", out]);
+    expect(r.code).toBe(0);
+    const results = JSON.parse(readFileSync(out, "utf8"));
+    expect(results.tests.map((t: { grade_id: string; score: number }) => [t.grade_id, t.score])).toEqual([
+      ["ex1-tests", 0],
+      ["ex2-tests", 0],
+      ["ex3-tests", 1],
+    ]);
+    // Re-run: the set-up cell alone (ex1-solution failed its check, so it is not part of the state).
+    expect(r.stderr).toMatch(/kernel restarted \(time limit\); re-ran 1 earlier cell in \d+ ms \(1 already type-checked\)/);
+  }, SLOW);
+});
+
 describe("a test cell that exhausts memory", () => {
   it(
     "loses its points; the kernel is restarted and the rest is graded",
