@@ -219,21 +219,15 @@ export class Executor {
   /** For each name an executed cell declared: the number of the last commit that declared it. */
   private readonly declaredAt = new Map<string, number>();
 
-  private async prepare(code: string, store: boolean): Promise<PrepareResult> {
-    const result = await this.ts.prepare(code, { typecheck: this.typecheck, commit: store });
+  /** With `checked` (`ExecuteOptions.checked`), the cell is compiled and committed without a check. */
+  private async prepare(code: string, store: boolean, checked = false): Promise<PrepareResult> {
+    const result = await (checked && store ? this.ts.prepareChecked(code) : this.ts.prepare(code, { typecheck: this.typecheck, commit: store }));
     if (result.ok && store) this.recordCommit(code, result.deps);
     const uses = result.deps.uses;
     if (uses) {
       if (this.preparedCells.size >= 500) this.preparedCells.delete(this.preparedCells.keys().next().value as string);
       this.preparedCells.set(code, { result, uses: uses.map((n) => [n, this.declaredAt.get(n) ?? 0]) });
     }
-    return result;
-  }
-
-  /** A cell checked before (`ExecuteOptions.checked`): compiled and committed, not kept for reuse by its text. */
-  private async prepareChecked(code: string): Promise<PrepareResult> {
-    const result = await this.ts.prepareChecked(code);
-    if (result.ok) this.recordCommit(code, result.deps);
     return result;
   }
 
@@ -296,7 +290,7 @@ export class Executor {
       let error: unknown = null;
       let value: unknown;
       const t0 = performance.now();
-      const prepared = this.reusable(code, store) ?? (await waiter.race(options.checked && store ? this.prepareChecked(code) : this.prepare(code, store)));
+      const prepared = this.reusable(code, store) ?? (await waiter.race(this.prepare(code, store, options.checked === true)));
       log(`prepared ${label} in ${(performance.now() - t0).toFixed(1)} ms`);
       if (!prepared.ok) {
         const ename = prepared.kind === "syntax" ? "SyntaxError" : "TSError";

@@ -260,7 +260,7 @@ export class TsClient {
     const compiled = await (this.usableCompiler() ?? this.checker).call<PrepareResult>({ op: "prepare", code, typecheck: false, commit: false });
     if (!compiled.ok) return compiled;
     this.commit(code);
-    return { ok: true, script: compiled.script, deps: { uses: null, declares: compiled.script.declared ?? [] } };
+    return { ok: true, script: compiled.script, deps: { uses: null, declares: compiled.script.declared } };
   }
 
   complete(code: string, cursor: number): Promise<Completions> {

@@ -284,7 +284,7 @@ export class Sandbox {
         resolve(o);
       };
       this.current = { id, settle };
-      const msg: ParentMessage = { type: "execute", id, code, silent: options.silent === true, locked: options.locked === true, test: options.test === true, ...(options.checked ? { checked: true } : {}) };
+      const msg: ParentMessage = { type: "execute", id, code, silent: options.silent === true, locked: options.locked === true, test: options.test === true, checked: options.checked === true };
       try {
         this.child.send(msg);
       } catch (err) {
